@@ -1,0 +1,99 @@
+package ratelimit
+
+import (
+	"math"
+	"time"
+)
+
+// FixedWindow counts requests per key in fixed windows aligned to the Unix
+// epoch: window k covers [k·window, (k+1)·window) since 1970-01-01 UTC, so
+// every instance agrees on the boundaries. It never allows more than limit in
+// one window; like every fixed window it allows up to 2·limit across a
+// boundary.
+//
+// A FixedWindow is safe for concurrent use. Create it with NewFixedWindow;
+// the zero value is not usable.
+type FixedWindow struct {
+	store[fwState, winPolicy]
+}
+
+var _ Limiter = (*FixedWindow)(nil)
+
+// winPolicy is the policy of the three window limiters.
+type winPolicy struct {
+	limit  int64
+	window int64 // ns
+}
+
+func newWinPolicy(p Policy) (winPolicy, error) {
+	if err := checkLimit("limit", p.Limit); err != nil {
+		return winPolicy{}, err
+	}
+	if err := checkWindow(p.Window); err != nil {
+		return winPolicy{}, err
+	}
+	return winPolicy{limit: int64(p.Limit), window: int64(p.Window)}, nil
+}
+
+// start returns the start of window k, saturating.
+func (p *winPolicy) start(k int64) int64 { return mulSat(k, p.window) }
+
+type fwState struct {
+	win   int64 // index of the window count belongs to
+	count int64
+}
+
+// NewFixedWindow returns a fixed-window limiter allowing limit requests per
+// key in each window. limit must be in [1, MaxLimit] and window positive.
+func NewFixedWindow(limit int, window time.Duration, opts ...Option) (*FixedWindow, error) {
+	fw := &FixedWindow{}
+	err := fw.setup(opts, Policy{Limit: limit, Window: window}, newWinPolicy,
+		func(st *fwState, _ *winPolicy, _ int64) { *st = fwState{win: math.MinInt64} },
+		func(st *fwState, p *winPolicy, now int64) bool {
+			return st.count == 0 || st.win < floorDiv(now, p.window)
+		})
+	if err != nil {
+		return nil, err
+	}
+	return fw, nil
+}
+
+// Allow is AllowN(key, 1, now) with now from the limiter's clock.
+func (fw *FixedWindow) Allow(key string) Decision {
+	return fw.AllowN(key, 1, fw.cfg.now())
+}
+
+// AllowN reports whether n more requests fit in the window holding now and
+// counts them if so. An instant in a window earlier than the key's latest is
+// counted in the latest (time never runs backwards for a key), so no window
+// ever holds more than limit. n <= 0 or n > limit yields Allowed false and
+// RetryAfter Never. Cost: O(1), no allocation for a known key.
+func (fw *FixedWindow) AllowN(key string, n int, now time.Time) Decision {
+	return fw.decide(key, n, now, (*winPolicy).fixed)
+}
+
+func (p *winPolicy) fixed(st *fwState, n int, t int64) Decision {
+	k := floorDiv(t, p.window)
+	if k < st.win {
+		k = st.win
+	}
+	if k > st.win {
+		st.win, st.count = k, 0
+	}
+	end := p.start(addSat(k, 1))
+	d := Decision{Limit: int(p.limit), Window: time.Duration(p.window)}
+	switch {
+	case n <= 0 || int64(n) > p.limit:
+		d.RetryAfter = Never
+	case st.count+int64(n) <= p.limit:
+		st.count += int64(n)
+		d.Allowed = true
+	default:
+		d.RetryAfter = time.Duration(subSat(end, t))
+	}
+	d.Remaining = int(p.limit - st.count)
+	if st.count > 0 {
+		d.ResetAfter = time.Duration(subSat(end, t))
+	}
+	return d
+}
