@@ -1,0 +1,8 @@
+//go:build !linux
+
+package leaderboardbench
+
+import "time"
+
+// threadCPU is unavailable here; benchmarks then report no cpu-ns/op.
+func threadCPU() time.Duration { return 0 }

@@ -1,0 +1,592 @@
+package leaderboard
+
+import "fmt"
+
+const (
+	leafCap  = 64
+	innerCap = 64
+	minLeaf  = leafCap / 4
+	minInner = innerCap / 4
+	nilNode  = ^uint32(0)
+)
+
+// leafNode holds up to leafCap keys in ascending order, struct-of-arrays so
+// a binary search over scores touches only s.
+type leafNode struct {
+	n          int
+	prev, next uint32
+	s          [leafCap]uint64
+	t          [leafCap]uint64
+	id         [leafCap]uint32
+}
+
+// innerNode holds up to innerCap children with their subtree sizes. For
+// i >= 1, (s[i], t[i], id[i]) is a separator: every key of child i-1 is
+// below it and every key of child i is at or above it. Separators may name
+// keys that have since been removed; in member order their entries stay
+// pinned (see tree.pin) so their bytes can still be compared.
+type innerNode struct {
+	n     int
+	cnt   [innerCap]int
+	child [innerCap]uint32
+	s     [innerCap]uint64
+	t     [innerCap]uint64
+	id    [innerCap]uint32
+}
+
+// key is a search key: a stored key (id is its entry) or an external one
+// (id == noID, used by Sharded to count across shards). m is the member,
+// needed only in member order when s and t tie.
+type key struct {
+	s, t uint64
+	id   uint32
+	m    string
+}
+
+// tree is an order-statistic B+tree: every inner node knows the size of
+// each child, so rank and select cost O(log n).
+type tree struct {
+	root     uint32
+	height   int // 0: the root is a leaf
+	n        int
+	first    uint32 // leftmost leaf
+	last     uint32 // rightmost leaf
+	leaves   pool[leafNode]
+	inners   pool[innerNode]
+	byMember bool // ties on (s, t) compare member bytes
+	ms       *members
+	pins     map[uint32]int32 // separator references per entry (member order)
+	dead     map[uint32]bool  // removed entries kept alive by pins
+}
+
+func newTree(ms *members, byMember bool) tree {
+	return tree{root: nilNode, first: nilNode, last: nilNode, ms: ms, byMember: byMember,
+		pins: map[uint32]int32{}, dead: map[uint32]bool{}}
+}
+
+// cmp compares k with the stored key (s, t, id).
+func (tr *tree) cmp(k *key, s, t uint64, id uint32) int {
+	switch {
+	case k.s < s:
+		return -1
+	case k.s > s:
+		return 1
+	}
+	return tr.cmpTie(k, t, id)
+}
+
+// cmpTie compares k with the stored key (k.s, t, id): scores are equal.
+func (tr *tree) cmpTie(k *key, t uint64, id uint32) int {
+	switch {
+	case k.t < t:
+		return -1
+	case k.t > t:
+		return 1
+	case k.id == id || !tr.byMember:
+		return 0
+	}
+	return cmpMember(k.m, tr.ms.member(id))
+}
+
+func cmpMember(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a == b:
+		return 0
+	}
+	return 1
+}
+
+// lowerBound returns the first position in lf whose key is >= k.
+func (tr *tree) lowerBound(lf *leafNode, k *key) int {
+	n := lf.n
+	return tr.search(lf.s[:n], lf.t[:n], lf.id[:n], k, false)
+}
+
+// childFor returns the child of in whose range holds k: the number of
+// separators (from index 1) that are <= k.
+func (tr *tree) childFor(in *innerNode, k *key) int {
+	n := in.n
+	return tr.search(in.s[1:n], in.t[1:n], in.id[1:n], k, true)
+}
+
+// search returns the number of keys in (xs, ts, ids), ascending, that are
+// below k, or at most k when orEqual. Scores decide with a branch-free
+// search; only a run of equal scores pays for the full comparison.
+func (tr *tree) search(xs, ts []uint64, ids []uint32, k *key, orEqual bool) int {
+	p := searchGE(xs, k.s)
+	if p == len(xs) || xs[p] != k.s {
+		return p
+	}
+	lo, hi := p, len(xs)
+	if k.s != ^uint64(0) {
+		hi = p + searchGE(xs[p:], k.s+1)
+	}
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if c := tr.cmpTie(k, ts[m], ids[m]); c > 0 || orEqual && c == 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// searchGE returns the first index of xs (ascending) holding a value >= v,
+// or len(xs). The loop body compiles to a conditional move, so the search
+// pays no branch mispredictions.
+func searchGE(xs []uint64, v uint64) int {
+	if len(xs) == 0 {
+		return 0
+	}
+	base, n := 0, len(xs)
+	for n > 1 {
+		half := n >> 1
+		base += half & -b2i(xs[base+half] < v)
+		n -= half
+	}
+	return base + b2i(xs[base] < v)
+}
+
+// b2i compiles to SETcc: no branch.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (tr *tree) pin(id uint32) {
+	if tr.byMember {
+		tr.pins[id]++
+	}
+}
+
+func (tr *tree) unpin(id uint32) {
+	if !tr.byMember {
+		return
+	}
+	c := tr.pins[id] - 1
+	if c > 0 {
+		tr.pins[id] = c
+		return
+	}
+	delete(tr.pins, id)
+	if tr.dead[id] {
+		delete(tr.dead, id)
+		tr.ms.release(id)
+	}
+}
+
+// forget releases entry id once no separator refers to it.
+func (tr *tree) forget(id uint32) {
+	if tr.pins[id] > 0 {
+		tr.dead[id] = true
+		return
+	}
+	tr.ms.release(id)
+}
+
+// units is the fill of a node: keys for a leaf, children for an inner node.
+func (tr *tree) units(node uint32, h int) int {
+	if h == 0 {
+		return tr.leaves.at(node).n
+	}
+	return tr.inners.at(node).n
+}
+
+// size is the number of keys under node.
+func (tr *tree) size(node uint32, h int) int {
+	if h == 0 {
+		return tr.leaves.at(node).n
+	}
+	in := tr.inners.at(node)
+	c := 0
+	for i := 0; i < in.n; i++ {
+		c += in.cnt[i]
+	}
+	return c
+}
+
+func (tr *tree) full(node uint32, h int) bool {
+	if h == 0 {
+		return tr.leaves.at(node).n == leafCap
+	}
+	return tr.inners.at(node).n == innerCap
+}
+
+// insert adds k, which must not be present. Full nodes are split on the way
+// down, so the insert never has to walk back up.
+func (tr *tree) insert(k *key) {
+	if tr.root == nilNode {
+		tr.root = tr.leaves.alloc()
+		lf := tr.leaves.at(tr.root)
+		lf.prev, lf.next = nilNode, nilNode
+		tr.first, tr.last = tr.root, tr.root
+	}
+	if tr.full(tr.root, tr.height) {
+		r := tr.inners.alloc()
+		in := tr.inners.at(r)
+		in.n = 1
+		in.child[0] = tr.root
+		in.cnt[0] = tr.n
+		tr.splitChild(in, 0, tr.height)
+		tr.root = r
+		tr.height++
+	}
+	node, h := tr.root, tr.height
+	for h > 0 {
+		in := tr.inners.at(node)
+		i := tr.childFor(in, k)
+		if tr.full(in.child[i], h-1) {
+			tr.splitChild(in, i, h-1)
+			if tr.cmp(k, in.s[i+1], in.t[i+1], in.id[i+1]) >= 0 {
+				i++
+			}
+		}
+		in.cnt[i]++
+		node = in.child[i]
+		h--
+	}
+	lf := tr.leaves.at(node)
+	p := tr.lowerBound(lf, k)
+	copy(lf.s[p+1:lf.n+1], lf.s[p:lf.n])
+	copy(lf.t[p+1:lf.n+1], lf.t[p:lf.n])
+	copy(lf.id[p+1:lf.n+1], lf.id[p:lf.n])
+	lf.s[p], lf.t[p], lf.id[p] = k.s, k.t, k.id
+	lf.n++
+	tr.n++
+}
+
+// splitChild splits the full child i of in (which has room) into i and i+1.
+func (tr *tree) splitChild(in *innerNode, i int, ch int) {
+	c := in.child[i]
+	var r uint32
+	var ss, st uint64
+	var sid uint32
+	if ch == 0 {
+		r = tr.leaves.alloc()
+		lf, rl := tr.leaves.at(c), tr.leaves.at(r)
+		// An append at the right edge leaves the left leaf nearly full, so
+		// ascending loads (snapshots, monotonic scores) pack densely.
+		mid := lf.n / 2
+		if lf.next == nilNode {
+			mid = lf.n - minLeaf
+		}
+		rl.n = lf.n - mid
+		copy(rl.s[:], lf.s[mid:lf.n])
+		copy(rl.t[:], lf.t[mid:lf.n])
+		copy(rl.id[:], lf.id[mid:lf.n])
+		lf.n = mid
+		rl.prev, rl.next = c, lf.next
+		if lf.next != nilNode {
+			tr.leaves.at(lf.next).prev = r
+		} else {
+			tr.last = r
+		}
+		lf.next = r
+		ss, st, sid = rl.s[0], rl.t[0], rl.id[0]
+		tr.pin(sid)
+	} else {
+		r = tr.inners.alloc()
+		ln, rn := tr.inners.at(c), tr.inners.at(r)
+		mid := ln.n / 2
+		rn.n = ln.n - mid
+		copy(rn.child[:], ln.child[mid:ln.n])
+		copy(rn.cnt[:], ln.cnt[mid:ln.n])
+		copy(rn.s[1:], ln.s[mid+1:ln.n])
+		copy(rn.t[1:], ln.t[mid+1:ln.n])
+		copy(rn.id[1:], ln.id[mid+1:ln.n])
+		ss, st, sid = ln.s[mid], ln.t[mid], ln.id[mid]
+		ln.n = mid
+	}
+	copy(in.child[i+2:in.n+1], in.child[i+1:in.n])
+	copy(in.cnt[i+2:in.n+1], in.cnt[i+1:in.n])
+	copy(in.s[i+2:in.n+1], in.s[i+1:in.n])
+	copy(in.t[i+2:in.n+1], in.t[i+1:in.n])
+	copy(in.id[i+2:in.n+1], in.id[i+1:in.n])
+	in.n++
+	in.child[i+1] = r
+	in.s[i+1], in.t[i+1], in.id[i+1] = ss, st, sid
+	in.cnt[i+1] = tr.size(r, ch)
+	in.cnt[i] -= in.cnt[i+1]
+}
+
+// remove deletes k, which must be present. Children at minimum fill are
+// topped up from a sibling on the way down, so nothing underflows upwards.
+func (tr *tree) remove(k *key) {
+	node, h := tr.root, tr.height
+	for h > 0 {
+		in := tr.inners.at(node)
+		i := tr.childFor(in, k)
+		lim := minInner
+		if h == 1 {
+			lim = minLeaf
+		}
+		if tr.units(in.child[i], h-1) <= lim {
+			i = tr.fixChild(in, i, h-1, k)
+		}
+		in.cnt[i]--
+		node = in.child[i]
+		h--
+	}
+	lf := tr.leaves.at(node)
+	p := tr.lowerBound(lf, k)
+	if p == lf.n || lf.id[p] != k.id && !(k.id == noID && tr.cmp(k, lf.s[p], lf.t[p], lf.id[p]) == 0) {
+		panic(fmt.Sprintf("leaderboard: internal error: key of entry %d not in tree", k.id))
+	}
+	copy(lf.s[p:], lf.s[p+1:lf.n])
+	copy(lf.t[p:], lf.t[p+1:lf.n])
+	copy(lf.id[p:], lf.id[p+1:lf.n])
+	lf.n--
+	tr.n--
+	for tr.height > 0 && tr.inners.at(tr.root).n == 1 {
+		old := tr.root
+		tr.root = tr.inners.at(old).child[0]
+		tr.height--
+		tr.inners.release(old)
+	}
+}
+
+// fixChild makes child i of in hold more than the minimum by merging it
+// with a sibling or moving units over, and returns the index of the child
+// whose range now holds k.
+func (tr *tree) fixChild(in *innerNode, i, ch int, k *key) int {
+	l := i
+	if i+1 == in.n {
+		l = i - 1
+	}
+	r := l + 1
+	capa := innerCap
+	if ch == 0 {
+		capa = leafCap
+	}
+	if tr.units(in.child[l], ch)+tr.units(in.child[r], ch) <= capa {
+		tr.merge(in, l, ch)
+		return l
+	}
+	tr.rebalance(in, l, ch)
+	if tr.cmp(k, in.s[r], in.t[r], in.id[r]) >= 0 {
+		return r
+	}
+	return l
+}
+
+// merge moves child l+1 of in into child l and drops it.
+func (tr *tree) merge(in *innerNode, l, ch int) {
+	r := l + 1
+	cl, cr := in.child[l], in.child[r]
+	if ch == 0 {
+		a, b := tr.leaves.at(cl), tr.leaves.at(cr)
+		copy(a.s[a.n:], b.s[:b.n])
+		copy(a.t[a.n:], b.t[:b.n])
+		copy(a.id[a.n:], b.id[:b.n])
+		a.n += b.n
+		a.next = b.next
+		if b.next != nilNode {
+			tr.leaves.at(b.next).prev = cl
+		} else {
+			tr.last = cl
+		}
+		tr.leaves.release(cr)
+		tr.unpin(in.id[r])
+	} else {
+		a, b := tr.inners.at(cl), tr.inners.at(cr)
+		copy(a.child[a.n:], b.child[:b.n])
+		copy(a.cnt[a.n:], b.cnt[:b.n])
+		a.s[a.n], a.t[a.n], a.id[a.n] = in.s[r], in.t[r], in.id[r]
+		copy(a.s[a.n+1:], b.s[1:b.n])
+		copy(a.t[a.n+1:], b.t[1:b.n])
+		copy(a.id[a.n+1:], b.id[1:b.n])
+		a.n += b.n
+		tr.inners.release(cr)
+	}
+	in.cnt[l] += in.cnt[r]
+	copy(in.child[r:], in.child[r+1:in.n])
+	copy(in.cnt[r:], in.cnt[r+1:in.n])
+	copy(in.s[r:], in.s[r+1:in.n])
+	copy(in.t[r:], in.t[r+1:in.n])
+	copy(in.id[r:], in.id[r+1:in.n])
+	in.n--
+}
+
+// rebalance evens out the units of children l and l+1 of in.
+func (tr *tree) rebalance(in *innerNode, l, ch int) {
+	r := l + 1
+	cl, cr := in.child[l], in.child[r]
+	if ch == 0 {
+		a, b := tr.leaves.at(cl), tr.leaves.at(cr)
+		total := a.n + b.n
+		want := total / 2
+		if a.n > want {
+			m := a.n - want
+			copy(b.s[m:], b.s[:b.n])
+			copy(b.t[m:], b.t[:b.n])
+			copy(b.id[m:], b.id[:b.n])
+			copy(b.s[:m], a.s[want:a.n])
+			copy(b.t[:m], a.t[want:a.n])
+			copy(b.id[:m], a.id[want:a.n])
+		} else {
+			m := want - a.n
+			copy(a.s[a.n:], b.s[:m])
+			copy(a.t[a.n:], b.t[:m])
+			copy(a.id[a.n:], b.id[:m])
+			copy(b.s[:], b.s[m:b.n])
+			copy(b.t[:], b.t[m:b.n])
+			copy(b.id[:], b.id[m:b.n])
+		}
+		a.n, b.n = want, total-want
+		tr.unpin(in.id[r])
+		in.s[r], in.t[r], in.id[r] = b.s[0], b.t[0], b.id[0]
+		tr.pin(b.id[0])
+	} else {
+		a, b := tr.inners.at(cl), tr.inners.at(cr)
+		total := a.n + b.n
+		want := total / 2
+		if a.n > want {
+			m := a.n - want
+			copy(b.child[m:], b.child[:b.n])
+			copy(b.cnt[m:], b.cnt[:b.n])
+			copy(b.s[m+1:], b.s[1:b.n])
+			copy(b.t[m+1:], b.t[1:b.n])
+			copy(b.id[m+1:], b.id[1:b.n])
+			b.s[m], b.t[m], b.id[m] = in.s[r], in.t[r], in.id[r]
+			copy(b.child[:m], a.child[want:a.n])
+			copy(b.cnt[:m], a.cnt[want:a.n])
+			copy(b.s[1:m], a.s[want+1:a.n])
+			copy(b.t[1:m], a.t[want+1:a.n])
+			copy(b.id[1:m], a.id[want+1:a.n])
+			in.s[r], in.t[r], in.id[r] = a.s[want], a.t[want], a.id[want]
+		} else {
+			m := want - a.n
+			copy(a.child[a.n:], b.child[:m])
+			copy(a.cnt[a.n:], b.cnt[:m])
+			a.s[a.n], a.t[a.n], a.id[a.n] = in.s[r], in.t[r], in.id[r]
+			copy(a.s[a.n+1:], b.s[1:m])
+			copy(a.t[a.n+1:], b.t[1:m])
+			copy(a.id[a.n+1:], b.id[1:m])
+			in.s[r], in.t[r], in.id[r] = b.s[m], b.t[m], b.id[m]
+			copy(b.child[:], b.child[m:b.n])
+			copy(b.cnt[:], b.cnt[m:b.n])
+			copy(b.s[1:], b.s[m+1:b.n])
+			copy(b.t[1:], b.t[m+1:b.n])
+			copy(b.id[1:], b.id[m+1:b.n])
+		}
+		a.n, b.n = want, total-want
+	}
+	in.cnt[l] = tr.size(cl, ch)
+	in.cnt[r] = tr.size(cr, ch)
+}
+
+// countLess returns the number of keys below k: its ascending rank.
+func (tr *tree) countLess(k *key) int {
+	if tr.n == 0 {
+		return 0
+	}
+	c := 0
+	node, h := tr.root, tr.height
+	for h > 0 {
+		in := tr.inners.at(node)
+		i := tr.childFor(in, k)
+		for j := 0; j < i; j++ {
+			c += in.cnt[j]
+		}
+		node = in.child[i]
+		h--
+	}
+	return c + tr.lowerBound(tr.leaves.at(node), k)
+}
+
+// countScore returns the number of keys whose score encoding is below s,
+// or at most s when orEqual.
+func (tr *tree) countScore(s uint64, orEqual bool) int {
+	if tr.n == 0 {
+		return 0
+	}
+	below := func(x uint64) bool { return x < s || orEqual && x == s }
+	c := 0
+	node, h := tr.root, tr.height
+	for h > 0 {
+		in := tr.inners.at(node)
+		i := 1 + countPrefix(in.s[1:in.n], below)
+		for j := 0; j < i-1; j++ {
+			c += in.cnt[j]
+		}
+		node = in.child[i-1]
+		h--
+	}
+	lf := tr.leaves.at(node)
+	return c + countPrefix(lf.s[:lf.n], below)
+}
+
+// countPrefix returns the length of the prefix of xs for which below holds,
+// by binary search; below must hold for a prefix of xs and fail after it.
+func countPrefix(xs []uint64, below func(uint64) bool) int {
+	lo, hi := 0, len(xs)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if below(xs[m]) {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// seek returns the leaf and position of the key with ascending rank r
+// (0 <= r < n).
+func (tr *tree) seek(r int) (uint32, int) {
+	node, h := tr.root, tr.height
+	for h > 0 {
+		in := tr.inners.at(node)
+		i := 0
+		for r >= in.cnt[i] {
+			r -= in.cnt[i]
+			i++
+		}
+		node = in.child[i]
+		h--
+	}
+	return node, r
+}
+
+// rekey moves the stored key old to nw when nw belongs in the same leaf,
+// which is one descent instead of a remove and an insert and touches no
+// counts; it reports false, having changed nothing, otherwise. Small score
+// increments usually stay in their leaf.
+func (tr *tree) rekey(old, nw *key) bool {
+	node, h := tr.root, tr.height
+	for h > 0 {
+		in := tr.inners.at(node)
+		i := tr.childFor(in, old)
+		if i > 0 && tr.cmp(nw, in.s[i], in.t[i], in.id[i]) < 0 ||
+			i+1 < in.n && tr.cmp(nw, in.s[i+1], in.t[i+1], in.id[i+1]) >= 0 {
+			return false
+		}
+		node = in.child[i]
+		h--
+	}
+	lf := tr.leaves.at(node)
+	p := tr.lowerBound(lf, old)
+	if (p == 0 || tr.cmp(nw, lf.s[p-1], lf.t[p-1], lf.id[p-1]) > 0) &&
+		(p+1 == lf.n || tr.cmp(nw, lf.s[p+1], lf.t[p+1], lf.id[p+1]) < 0) {
+		lf.s[p], lf.t[p] = nw.s, nw.t // still between its neighbours
+		return true
+	}
+	q := tr.lowerBound(lf, nw)
+	if q > p {
+		q--
+		copy(lf.s[p:q], lf.s[p+1:q+1])
+		copy(lf.t[p:q], lf.t[p+1:q+1])
+		copy(lf.id[p:q], lf.id[p+1:q+1])
+	} else {
+		copy(lf.s[q+1:p+1], lf.s[q:p])
+		copy(lf.t[q+1:p+1], lf.t[q:p])
+		copy(lf.id[q+1:p+1], lf.id[q:p])
+	}
+	lf.s[q], lf.t[q], lf.id[q] = nw.s, nw.t, nw.id
+	return true
+}
