@@ -125,7 +125,7 @@ func BenchmarkCreateTransfers(b *testing.B) {
 // BenchmarkCreateTransfersParallel runs 16 callers per CPU on a durable ledger: group commit
 // makes them share journal writes and fsyncs, so throughput grows with the callers.
 func BenchmarkCreateTransfersParallel(b *testing.B) {
-	for _, n := range []int{1, 100} {
+	for _, n := range batchSizes {
 		b.Run(fmt.Sprintf("durable/batch=%d", n), func(b *testing.B) {
 			l, done := benchLedger(b, true)
 			defer done()
@@ -216,4 +216,43 @@ func BenchmarkReplay(b *testing.B) {
 	b.ReportMetric(float64(b.N)*float64(next)/time.Since(start).Seconds(), "transfers/s")
 	b.StopTimer()
 	_ = w.Close()
+}
+
+// BenchmarkTable measures what CreateTransfers does with a new transfer ID: a lookup that
+// misses, then an insert, as the table fills up to n keys (it is emptied and refilled), for
+// sequential IDs (the common idempotency-key pattern) and random ones.
+func BenchmarkTable(b *testing.B) {
+	for _, n := range []int{1 << 10, 1 << 20, 4 << 20} {
+		for _, pattern := range []string{"seq", "rand"} {
+			b.Run(fmt.Sprintf("n=%dk/%s", n>>10, pattern), func(b *testing.B) {
+				if n >= 1<<20 && testing.Short() {
+					b.Skip("large table under -short")
+				}
+				keys := make([]uint64, n)
+				x := uint64(0x9e3779b97f4a7c15)
+				for i := range keys {
+					keys[i] = uint64(i + 1)
+					if pattern == "rand" {
+						x ^= x << 13
+						x ^= x >> 7
+						x ^= x << 17
+						keys[i] = x | 1
+					}
+				}
+				var t table
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					k := keys[i%n]
+					if i%n == 0 {
+						t = table{}
+					}
+					if _, ok := t.get(k); ok {
+						b.Fatal("key present", k)
+					}
+					t.put(k, uint32(i))
+				}
+			})
+		}
+	}
 }

@@ -54,7 +54,8 @@
 // chunked append-only storage) plus O(log p) per pending transfer with a timeout; with a
 // reused result slice ([Ledger.CreateTransfersInto]) it does not allocate in steady state.
 // Account, Transfer and PendingStatus are O(1); History is O(log h + k); Hash is O(n). Memory is
-// about 150 bytes per transfer, ID table included (88 bytes stored, the rest table slack). When
+// at most about 150 bytes per transfer: 88 bytes stored plus 32-64 bytes of ID table (it is
+// kept between 1/4 and 1/2 full, which keeps lookups of new IDs short). When
 // the ID table doubles, the batch that crosses the threshold rehashes it (a latency spike of
 // O(transfers) once per doubling).
 //

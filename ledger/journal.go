@@ -15,10 +15,15 @@ type appender interface {
 // applied, and writes them in groups: while one group is being written (and fsynced), the
 // batches applied meanwhile queue up and the first of their callers to wait writes them all
 // with one call (leader-based group commit). Buffers are swapped, not reallocated.
+//
+// The queue has its own mutex rather than Ledger.mu, so that a leader takes the queued records
+// without waiting for the batch being applied meanwhile (several milliseconds for a large one):
+// the next group's write and fsync overlap that batch's apply and encoding.
 type journal struct {
 	log appender
 
-	// Guarded by Ledger.mu (enqueue runs under it, so the queue order is the apply order).
+	// Guarded by qmu. enqueue also runs under Ledger.mu, so the queue order is the apply order.
+	qmu  sync.Mutex
 	buf  []byte // encoded records waiting to be written
 	ends []int  // end offset of each waiting record in buf
 	seq  uint64 // records enqueued so far
@@ -31,13 +36,12 @@ type journal struct {
 	spareBuf []byte
 	spareEnd []int
 	recs     [][]byte
-	lock     sync.Locker // Ledger.mu, to take the queue
 
 	onEnqueue func() // test hook, called under Ledger.mu after each enqueue
 }
 
-func newJournal(log appender, lock sync.Locker) *journal {
-	j := &journal{log: log, lock: lock}
+func newJournal(log appender) *journal {
+	j := &journal{log: log}
 	j.cond.L = &j.mu
 	return j
 }
@@ -45,13 +49,16 @@ func newJournal(log appender, lock sync.Locker) *journal {
 // enqueue appends one record built by enc; call with Ledger.mu held. It returns the record's
 // sequence number.
 func (j *journal) enqueue(enc func([]byte) []byte) uint64 {
+	j.qmu.Lock()
 	j.buf = enc(j.buf)
 	j.ends = append(j.ends, len(j.buf))
 	j.seq++
+	seq := j.seq
+	j.qmu.Unlock()
 	if j.onEnqueue != nil {
 		j.onEnqueue()
 	}
-	return j.seq
+	return seq
 }
 
 // wait returns once record seq is durable, writing the queued group itself if no other
@@ -85,10 +92,10 @@ func (j *journal) wait(seq uint64) error {
 // writeGroup takes every queued record and appends them with one call. It returns the
 // sequence number of the last record written.
 func (j *journal) writeGroup() (uint64, error) {
-	j.lock.Lock()
+	j.qmu.Lock()
 	buf, ends, upto := j.buf, j.ends, j.seq
 	j.buf, j.ends = j.spareBuf[:0], j.spareEnd[:0]
-	j.lock.Unlock()
+	j.qmu.Unlock()
 
 	recs := j.recs[:0]
 	start := 0
@@ -112,8 +119,8 @@ func (j *journal) failure() error {
 
 // drain waits until every enqueued record is written or the journal failed.
 func (j *journal) drain() error {
-	j.lock.Lock()
+	j.qmu.Lock()
 	seq := j.seq
-	j.lock.Unlock()
+	j.qmu.Unlock()
 	return j.wait(seq)
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/sysblocks/sysblocks/wal"
@@ -41,7 +42,7 @@ func (m *memJournal) AppendBatch(batch [][]byte) (uint64, error) {
 func journaled(t *testing.T, j appender) *Ledger {
 	t.Helper()
 	l, _ := newTestLedger(t)
-	l.j = newJournal(j, &l.mu)
+	l.j = newJournal(j)
 	return l
 }
 
@@ -194,4 +195,24 @@ func TestOpenCorruptRecord(t *testing.T) {
 	require.NoError(t, err)
 	_, err = Open(w, Options{})
 	require.ErrorIs(t, err, ErrCorrupt)
+}
+
+// TestLeaderDoesNotWaitForApply writes a queued record while Ledger.mu is held, as it is while
+// the next batch is applied: the journal's queue has its own lock, so the write (and fsync) of
+// one group overlaps the apply and encoding of the next batch instead of waiting for it.
+func TestLeaderDoesNotWaitForApply(t *testing.T) {
+	mj := &memJournal{}
+	l := journaled(t, mj)
+	l.mu.Lock() // a batch being applied
+	seq := l.j.enqueue(func(b []byte) []byte { return append(b, "record"...) })
+	done := make(chan error)
+	go func() { done <- l.j.wait(seq) }()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(time.Minute):
+		t.Fatal("the journal write waited for Ledger.mu")
+	}
+	l.mu.Unlock()
+	require.Equal(t, [][][]byte{{[]byte("record")}}, mj.calls)
 }

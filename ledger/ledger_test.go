@@ -288,30 +288,39 @@ func newRand(t testing.TB) *rand.Rand {
 }
 
 // TestTable checks the open-addressing table against a map under inserts and deletes that
-// collide (deletion's backward shift is the delicate part).
+// collide (deletion's backward shift is the delicate part), for random small keys and for keys
+// that share their low bits, which all start at the first slot of their run.
 func TestTable(t *testing.T) {
-	r := newRand(t)
-	var tb table
-	m := map[uint64]uint32{}
-	for i := range 20000 {
-		k := 1 + r.Uint64N(3000)
-		if _, ok := m[k]; ok && r.IntN(2) == 0 {
-			tb.del(k)
-			delete(m, k)
-		} else if !ok {
-			tb.put(k, uint32(i))
-			m[k] = uint32(i)
-		}
-		if i%499 == 0 {
-			for k := uint64(1); k <= 3000; k++ {
-				v, ok := tb.get(k)
-				mv, mok := m[k]
-				require.Equal(t, mok, ok, "key %d", k)
-				require.Equal(t, mv, v)
+	for _, tc := range []struct {
+		name   string
+		stride uint64
+	}{{"dense", 1}, {"stride16", 16}, {"stride1M", 1 << 20}} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRand(t)
+			var tb table
+			m := map[uint64]uint32{}
+			for i := range 20000 {
+				k := (1 + r.Uint64N(3000)) * tc.stride
+				if _, ok := m[k]; ok && r.IntN(2) == 0 {
+					tb.del(k)
+					delete(m, k)
+				} else if !ok {
+					tb.put(k, uint32(i))
+					m[k] = uint32(i)
+				}
+				if i%499 == 0 {
+					for k := uint64(1); k <= 3000; k++ {
+						v, ok := tb.get(k * tc.stride)
+						mv, mok := m[k*tc.stride]
+						require.Equal(t, mok, ok, "key %d", k*tc.stride)
+						require.Equal(t, mv, v)
+					}
+				}
 			}
-		}
+			require.Equal(t, len(m), tb.count)
+			require.LessOrEqual(t, 2*tb.count, len(tb.slots), "load above 1/2")
+		})
 	}
-	require.Equal(t, len(m), tb.count)
 }
 
 func TestBatchTooLarge(t *testing.T) {

@@ -45,7 +45,7 @@ func Open(journal *wal.Log, opts Options) (*Ledger, error) {
 		}
 		res = l.apply(&rec, res[:0])
 	}
-	l.j = newJournal(journal, &l.mu)
+	l.j = newJournal(journal)
 	return l, nil
 }
 

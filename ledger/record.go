@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -34,6 +35,13 @@ const (
 	maxFieldsPerRec = 11
 )
 
+// maxItemBytes bounds one encoded item: its presence mask (at most 2 bytes for 11 fields) and
+// at most maxFieldsPerRec uvarints of at most binary.MaxVarintLen64 bytes.
+const maxItemBytes = 2 + maxFieldsPerRec*binary.MaxVarintLen64
+
+// appendFields appends one item: the presence mask of f[:n], then its non-zero fields as
+// uvarints. It writes in place into capacity reserved once (no per-byte append), which makes
+// journal encoding a single pass over the batch.
 func appendFields(b []byte, f *[maxFieldsPerRec]uint64, n int) []byte {
 	var present uint64
 	for i := range n {
@@ -41,13 +49,28 @@ func appendFields(b []byte, f *[maxFieldsPerRec]uint64, n int) []byte {
 			present |= 1 << i
 		}
 	}
-	b = binary.AppendUvarint(b, present)
+	b = slices.Grow(b, maxItemBytes)
+	o := len(b)
+	b = b[:o+maxItemBytes]
+	o = putUvarint(b, o, present)
 	for i := range n {
 		if f[i] != 0 {
-			b = binary.AppendUvarint(b, f[i])
+			o = putUvarint(b, o, f[i])
 		}
 	}
-	return b
+	return b[:o]
+}
+
+// putUvarint writes v as a uvarint at b[o:], which must have room for it, and returns the
+// offset after it. It is binary.PutUvarint without the sub-slice.
+func putUvarint(b []byte, o int, v uint64) int {
+	for v >= 0x80 {
+		b[o] = byte(v) | 0x80
+		v >>= 7
+		o++
+	}
+	b[o] = byte(v)
+	return o + 1
 }
 
 func appendHeader(b []byte, kind byte, base int64, n int) []byte {
@@ -68,8 +91,11 @@ func appendAccountsRecord(b []byte, base int64, batch []Account) []byte {
 	return b
 }
 
+// appendTransfersRecord appends the record of a transfer batch. It reserves room for the
+// typical item up front so that a large batch grows b at most a few times.
 func appendTransfersRecord(b []byte, base int64, batch []Transfer) []byte {
 	b = appendHeader(b, kindTransfers, base, len(batch))
+	b = slices.Grow(b, len(batch)*typicalTransferBytes)
 	for i := range batch {
 		t := &batch[i]
 		f := [maxFieldsPerRec]uint64{t.ID, t.DebitAccountID, t.CreditAccountID, t.Amount,
@@ -79,6 +105,9 @@ func appendTransfersRecord(b []byte, base int64, batch []Transfer) []byte {
 	}
 	return b
 }
+
+// typicalTransferBytes is the encoded size of a plain transfer with 4-byte IDs and amount.
+const typicalTransferBytes = 16
 
 // record is a decoded journal record; its slices are reused across decodes.
 type record struct {

@@ -5,10 +5,18 @@ package ledger
 // keeps inserts allocation-free between doublings (a Go map allocates as it splits its tables).
 // Zero marks an empty slot, which is why IDs must be non-zero.
 //
-// The home slot of an ID keeps runs of 4 consecutive IDs in 4 adjacent slots (one 64-byte cache
-// line) and scatters the runs with a strong mixer: sequential IDs — the common case for
-// idempotency keys — cost one cache miss per 4 lookups instead of one each, while any other
-// pattern still spreads (at most 4 IDs share a run).
+// The home slot of an ID keeps runs of 16 consecutive IDs in 16 adjacent slots (four 64-byte
+// cache lines, which the hardware prefetcher fetches together) and scatters the runs with a
+// strong mixer: sequential IDs — the common case for idempotency keys — cost about one cache
+// and TLB miss per 16 lookups instead of one each, while any other pattern still spreads (at most
+// 16 IDs share a run; IDs that all share their low 4 bits degrade to buckets of 16 slots scanned
+// linearly, still O(1)).
+//
+// The table grows at 1/2 load rather than the usual 3/4: a new transfer ID is looked up (a miss,
+// which walks to the end of its probe cluster) before it is inserted, and clusters of runs grow
+// quickly with load under linear probing. Measured with BenchmarkTable (4M sequential IDs),
+// runs of 16 at 1/2 load took about 40% less CPU than runs of 4 at 3/4 load, for 16-32 bytes
+// of table per entry.
 type table struct {
 	slots []slot
 	count int
@@ -22,7 +30,7 @@ type slot struct {
 
 const (
 	tableMinSize = 16
-	runBits      = 2
+	runBits      = 4
 )
 
 // mix is the 64-bit finaliser of MurmurHash3.
@@ -54,17 +62,22 @@ func (t *table) get(k uint64) (uint32, bool) {
 	}
 }
 
-// put stores k → v; k must not be present. Amortised O(1); it grows at 3/4 load.
+// put stores k → v; k must not be present. Amortised O(1); it grows at 1/2 load.
 func (t *table) put(k uint64, v uint32) {
-	if (t.count+1)*4 > len(t.slots)*3 {
+	if (t.count+1)*2 > len(t.slots) {
 		t.grow()
 	}
-	i := t.home(k)
+	t.insert(slot{key: k, val: v})
+	t.count++
+}
+
+// insert places s in the first free slot of its probe run; the table must have room.
+func (t *table) insert(s slot) {
+	i := t.home(s.key)
 	for t.slots[i].key != 0 {
 		i = (i + 1) & t.mask
 	}
-	t.slots[i] = slot{key: k, val: v}
-	t.count++
+	t.slots[i] = s
 }
 
 // del removes k if present, shifting later entries of its probe run back so lookups never
@@ -101,6 +114,8 @@ func (t *table) del(k uint64) {
 	}
 }
 
+// grow doubles the table. Old slots are visited in order and each lands at its old position
+// near that plus the old size, so the re-insertion writes about two sequential streams.
 func (t *table) grow() {
 	size := 2 * len(t.slots)
 	if size < tableMinSize {
@@ -109,10 +124,9 @@ func (t *table) grow() {
 	old := t.slots
 	t.slots = make([]slot, size)
 	t.mask = uint64(size - 1)
-	t.count = 0
 	for _, s := range old {
 		if s.key != 0 {
-			t.put(s.key, s.val)
+			t.insert(s)
 		}
 	}
 }

@@ -60,7 +60,7 @@ func NewFixedWindow(limit int, window time.Duration, opts ...Option) (*FixedWind
 
 // Allow is AllowN(key, 1, now) with now from the limiter's clock.
 func (fw *FixedWindow) Allow(key string) Decision {
-	return fw.AllowN(key, 1, fw.cfg.now())
+	return fw.decide(key, 1, fw.cfg.unixNow(), (*winPolicy).fixed)
 }
 
 // AllowN reports whether n more requests fit in the window holding now and
@@ -69,7 +69,7 @@ func (fw *FixedWindow) Allow(key string) Decision {
 // ever holds more than limit. n <= 0 or n > limit yields Allowed false and
 // RetryAfter Never. Cost: O(1), no allocation for a known key.
 func (fw *FixedWindow) AllowN(key string, n int, now time.Time) Decision {
-	return fw.decide(key, n, now, (*winPolicy).fixed)
+	return fw.decide(key, n, unixNano(now), (*winPolicy).fixed)
 }
 
 func (p *winPolicy) fixed(st *fwState, n int, t int64) Decision {

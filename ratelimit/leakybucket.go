@@ -70,7 +70,8 @@ func newLBPolicy(p Policy) (lbPolicy, error) {
 
 // Allow is AllowN(key, 1, now) with now from the limiter's clock.
 func (lb *LeakyBucket) Allow(key string) Decision {
-	return lb.AllowN(key, 1, lb.cfg.now())
+	d, _ := lb.take(key, 1, lb.cfg.unixNow())
+	return d
 }
 
 // AllowN reports whether n requests fit in key's queue at now and queues

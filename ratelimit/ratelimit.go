@@ -73,15 +73,20 @@ type Option func(*config)
 
 type config struct {
 	now       func() time.Time
+	customNow bool       // WithClock was given
+	mono      *monoClock // the default clock; nil when WithClock is used
 	maxKeys   int
 	shards    int
 	overrides map[string]Policy
 }
 
-// WithClock replaces time.Now as the source of now for Allow (and for
-// LeakyBucket.Wait's reservation); AllowN always uses the instant it is given.
+// WithClock replaces the default clock as the source of now for Allow (and
+// for LeakyBucket.Wait's reservation); AllowN always uses the instant it is
+// given. The default clock is time.Now's wall clock advanced by the
+// monotonic clock between re-reads once a second (one clock read per call
+// instead of time.Now's two), so a wall-clock step takes effect within 1s.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) { c.now = now }
+	return func(c *config) { c.now, c.customNow = now, true }
 }
 
 // WithMaxKeys bounds the number of keys a limiter tracks (0, the default,
@@ -113,14 +118,17 @@ func WithOverride(key string, p Policy) Option {
 }
 
 func buildConfig(opts []Option) (config, error) {
-	c := config{now: time.Now, shards: 256}
+	c := config{shards: 256}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)
 		}
 	}
-	if c.now == nil {
+	switch {
+	case c.customNow && c.now == nil:
 		return c, fmt.Errorf("%w: nil clock", ErrInvalidOption)
+	case !c.customNow:
+		c.now, c.mono = time.Now, newMonoClock()
 	}
 	if c.maxKeys < 0 {
 		return c, fmt.Errorf("%w: MaxKeys %d < 0", ErrInvalidOption, c.maxKeys)

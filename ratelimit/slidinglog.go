@@ -55,7 +55,7 @@ func NewSlidingLog(limit int, window time.Duration, opts ...Option) (*SlidingLog
 
 // Allow is AllowN(key, 1, now) with now from the limiter's clock.
 func (sl *SlidingLog) Allow(key string) Decision {
-	return sl.AllowN(key, 1, sl.cfg.now())
+	return sl.decide(key, 1, sl.cfg.unixNow(), (*winPolicy).slide)
 }
 
 // AllowN reports whether n more requests fit in the window (now−window, now]
@@ -65,7 +65,7 @@ func (sl *SlidingLog) Allow(key string) Decision {
 // (expiry pops what it drops); RetryAfter on a denial walks the log, O(log
 // length). No allocation for a known key once its log has grown.
 func (sl *SlidingLog) AllowN(key string, n int, now time.Time) Decision {
-	return sl.decide(key, n, now, (*winPolicy).slide)
+	return sl.decide(key, n, unixNano(now), (*winPolicy).slide)
 }
 
 func (st *slState) at(i int) *slEvent { return &st.buf[(st.head+i)%len(st.buf)] }

@@ -44,7 +44,7 @@ func NewSlidingWindow(limit int, window time.Duration, opts ...Option) (*Sliding
 
 // Allow is AllowN(key, 1, now) with now from the limiter's clock.
 func (sw *SlidingWindow) Allow(key string) Decision {
-	return sw.AllowN(key, 1, sw.cfg.now())
+	return sw.decide(key, 1, sw.cfg.unixNow(), (*winPolicy).weighted)
 }
 
 // AllowN reports whether n more requests fit under the weighted count
@@ -54,7 +54,7 @@ func (sw *SlidingWindow) Allow(key string) Decision {
 // or n > limit yields Allowed false and RetryAfter Never. Cost: O(1), no
 // allocation for a known key.
 func (sw *SlidingWindow) AllowN(key string, n int, now time.Time) Decision {
-	return sw.decide(key, n, now, (*winPolicy).weighted)
+	return sw.decide(key, n, unixNano(now), (*winPolicy).weighted)
 }
 
 func (p *winPolicy) weighted(st *swState, n int, t int64) Decision {

@@ -4,8 +4,10 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -113,16 +115,19 @@ func TestHashCollision(t *testing.T) {
 	sh.mu.Unlock()
 	sh, b = fw.lookupHash("b", h, 0)
 	require.Equal(t, int64(2), b.st.count)
-	// Removing "a" (slot 0) moves "b" into its slot; "b" stays reachable.
+	// Removing "a" (its home slot 0) shifts "b" back into it; "b" stays
+	// reachable.
+	require.Same(t, &sh.tab[0], a)
 	fw.remove(sh, 0)
 	sh.mu.Unlock()
 	sh, b = fw.lookupHash("b", h, 0)
+	require.Same(t, &sh.tab[0], b)
 	require.Equal(t, int64(2), b.st.count)
-	require.Len(t, sh.ents, 1)
+	require.Equal(t, 1, sh.n)
 	sh.mu.Unlock()
 	sh, a = fw.lookupHash("a", h, 0)
 	require.Equal(t, int64(0), a.st.count, "a came back fresh")
-	require.Len(t, sh.ents, 2)
+	require.Equal(t, 2, sh.n)
 	sh.mu.Unlock()
 }
 
@@ -146,40 +151,118 @@ func TestOverrides(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidWindow)
 }
 
-// TestIndexModel drives the open-addressing index with random inserts,
-// removals and moves over few distinct hashes (so runs collide and wrap
-// around) and checks every (hash, position) against a map.
-func TestIndexModel(t *testing.T) {
+// TestTableModel drives one shard's open-addressing table with random
+// inserts, updates and removals of keys (inline and long) whose forged
+// hashes share few home slots, so runs collide, wrap around the end of the
+// table and get shifted back, and checks every key's count against a map.
+func TestTableModel(t *testing.T) {
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 6))
-	var x index
-	x.init(4)
-	model := map[int]uint64{} // position -> hash
-	for step := 0; step < 50_000; step++ {
-		switch op := rng.IntN(3); {
-		case op == 0 || len(model) == 0:
-			pos := len(model)
-			h := uint64(rng.IntN(40)) << 8 // few homes: long runs
-			if rng.IntN(2) == 0 {
-				h |= uint64(rng.IntN(1<<20)) << 8
-			}
-			x.insert(h, pos)
-			model[pos] = h
-		default:
-			// remove position p, moving the last one into it (as store does)
-			p, last := rng.IntN(len(model)), len(model)-1
-			x.remove(model[p], p)
-			if p != last {
-				x.move(model[last], last, p)
-				model[p] = model[last]
-			}
-			delete(model, last)
+	fw, err := NewFixedWindow(1<<30, time.Hour, WithShards(1))
+	require.NoError(t, err)
+	type want struct {
+		h     uint64
+		count int64
+	}
+	model := map[string]want{}
+	names := make([]string, 300)
+	hashes := make([]uint64, len(names))
+	for i := range names {
+		names[i] = strings.Repeat("x", rng.IntN(2*inlineKey)) + strconv.Itoa(i)
+		hashes[i] = uint64(rng.IntN(40)) << 8 // few homes: long runs
+		if rng.IntN(2) == 0 {
+			hashes[i] |= uint64(rng.IntN(1<<20)) << 8
 		}
+	}
+	for step := 0; step < 30_000; step++ {
+		i := rng.IntN(len(names))
+		k := names[i]
+		if rng.IntN(3) == 0 { // remove k if tracked
+			sh := &fw.shards[0]
+			sh.mu.Lock()
+			for p := range sh.tab {
+				if sh.tab[p].kl != emptySlot && sh.is(uint32(p), fingerprint(hashes[i]), k) {
+					fw.remove(sh, uint32(p))
+					delete(model, k)
+					break
+				}
+			}
+			sh.mu.Unlock()
+			continue
+		}
+		sh, e := fw.lookupHash(k, hashes[i], 0)
+		e.st.count++
+		sh.mu.Unlock()
+		w := model[k]
+		model[k] = want{hashes[i], w.count + 1}
 		if step%97 == 0 {
-			require.Equal(t, len(model), x.n)
-			for pos, h := range model {
-				require.Equal(t, pos+1, x.slots[x.find(h, pos)].pos)
+			for k, w := range model {
+				sh, e := fw.lookupHash(k, w.h, 0)
+				require.Equal(t, w.count, e.st.count, "key %q", k)
+				sh.mu.Unlock()
+			}
+			require.Equal(t, len(model), fw.Len())
+		}
+	}
+}
+
+// TestStoreModel churns keys of mixed lengths (inline and long, around
+// inlineKey) through one bounded shard, so entries are inserted, evicted and
+// moved, and checks against a map of counts that a key still tracked keeps
+// its count, and after each step that every entry is reachable under its own
+// key and the long-key slice stays parallel to the entries.
+func TestStoreModel(t *testing.T) {
+	seed := testSeed(t)
+	rng := rand.New(rand.NewPCG(seed, 7))
+	fw, err := NewFixedWindow(1<<30, time.Hour, WithShards(1), WithMaxKeys(40))
+	require.NoError(t, err)
+	pool := make([]string, 120)
+	for i := range pool {
+		pool[i] = strings.Repeat("k", rng.IntN(2*inlineKey)) + strconv.Itoa(i)
+	}
+	model := map[string]int{} // count of each key the shard tracks
+	at := time.Unix(1_000_000, 0)
+	sh := &fw.shards[0]
+	for step := 0; step < 5_000; step++ {
+		k := pool[rng.IntN(len(pool))]
+		d := fw.AllowN(k, 1, at)
+		require.True(t, d.Allowed)
+		model[k]++ // a key evicted earlier restarts from 0 (deleted below)
+		require.Equal(t, 1<<30-model[k], d.Remaining, "key %q", k)
+		sh.mu.Lock()
+		require.LessOrEqual(t, sh.n, 40)
+		if sh.long != nil {
+			require.Len(t, sh.long, len(sh.tab))
+		}
+		tracked := map[string]bool{}
+		for i := range sh.tab {
+			e := &sh.tab[i]
+			if e.kl == emptySlot {
+				continue
+			}
+			key := string(e.kb[:min(int(e.kl), inlineKey+1)-1])
+			if e.kl == longKey {
+				key = sh.long[i]
+			} else if sh.long != nil {
+				require.Empty(t, sh.long[i])
+			}
+			require.True(t, sh.is(uint32(i), e.fp, key))
+			require.Same(t, e, sh.find(e.fp, key), "key %q not reachable from its home", key)
+			tracked[key] = true
+		}
+		require.Len(t, tracked, sh.n)
+		sh.mu.Unlock()
+		for key := range model {
+			if !tracked[key] {
+				delete(model, key)
 			}
 		}
 	}
+}
+
+// TestEntryFitsCacheLine guards the token bucket's layout: one entry per
+// 64-byte cache line is what keeps a cold lookup to about two misses.
+func TestEntryFitsCacheLine(t *testing.T) {
+	require.Equal(t, uintptr(64), unsafe.Sizeof(entry[tbState, tbPolicy]{}))
+	require.Equal(t, uintptr(256), unsafe.Sizeof(shard[tbState, tbPolicy]{}))
 }

@@ -21,9 +21,13 @@ type TokenBucket struct {
 var _ Limiter = (*TokenBucket)(nil)
 
 type tbPolicy struct {
-	rate   float64
-	burst  int
-	window time.Duration // time to refill from empty: burst/rate, rounded up
+	rate       float64
+	burst      int
+	window     time.Duration // time to refill from empty: burst/rate, rounded up
+	nsPerToken float64       // 1e9/rate, for the ResetAfter estimate
+	// A shortfall above shortHi tokens is surely worth 1ns of refill or
+	// more, one below shortLo surely less (see fits).
+	shortHi, shortLo float64
 }
 
 // tbState is x/time/rate's Limiter state: the instant of the last allowed
@@ -59,7 +63,8 @@ func newTBPolicy(p Policy) (tbPolicy, error) {
 	if err := checkLimit("burst", p.Limit); err != nil {
 		return tbPolicy{}, err
 	}
-	tp := tbPolicy{rate: p.Rate, burst: p.Limit}
+	tp := tbPolicy{rate: p.Rate, burst: p.Limit, nsPerToken: 1e9 / p.Rate,
+		shortHi: 2 * p.Rate / 1e9, shortLo: 0.5 * p.Rate / 1e9}
 	empty := tbState{last: 0, tokens: 0}
 	tp.window = time.Duration(firstTrue(0, f2i(float64(p.Limit)/p.Rate*1e9), func(d int64) bool {
 		return tp.advance(&empty, d) >= float64(p.Limit)
@@ -69,7 +74,7 @@ func newTBPolicy(p Policy) (tbPolicy, error) {
 
 // Allow is AllowN(key, 1, now) with now from the limiter's clock.
 func (tb *TokenBucket) Allow(key string) Decision {
-	return tb.AllowN(key, 1, tb.cfg.now())
+	return tb.allowAt(key, 1, tb.cfg.unixNow())
 }
 
 // AllowN reports whether n tokens may be taken from key's bucket at now and
@@ -83,7 +88,16 @@ func (tb *TokenBucket) Allow(key string) Decision {
 // n <= 0 or n > burst yields Allowed false and RetryAfter Never without
 // changing state. Cost: O(1), no allocation for a known key.
 func (tb *TokenBucket) AllowN(key string, n int, now time.Time) Decision {
-	return tb.decide(key, n, now, (*tbPolicy).allowN)
+	return tb.allowAt(key, n, unixNano(now))
+}
+
+// allowAt is AllowN at t (Unix ns), calling the decision directly rather
+// than through store.decide's function value so that it inlines.
+func (tb *TokenBucket) allowAt(key string, n int, t int64) Decision {
+	sh, e := tb.lookup(key, t)
+	d := e.pol.allowN(&e.st, n, t)
+	sh.mu.Unlock()
+	return settle(d)
 }
 
 // advance is x/time/rate's advance: the tokens at instant t, computed with
@@ -129,19 +143,51 @@ func (p *tbPolicy) allowN(st *tbState, n int, t int64) Decision {
 		return d
 	}
 	after := tokens - float64(n)
-	if p.wait(after) <= 0 {
+	if p.fits(after) {
 		st.last, st.tokens = t, after
 		d.Allowed = true
 		d.Remaining, d.ResetAfter = p.remaining(after), p.resetAfter(after)
 		return d
 	}
-	// The first instant at which the same request would be allowed, found
-	// with the decision's own arithmetic so that it is never early.
-	d.RetryAfter = time.Duration(firstTrue(1, int64(p.wait(after)), func(w int64) bool {
-		return p.wait(p.advance(st, addSat(t, w))-float64(n)) <= 0
-	}))
+	d.RetryAfter = time.Duration(p.retryAfter(st, n, t, int64(p.wait(after))))
 	d.Remaining, d.ResetAfter = p.remaining(tokens), p.resetAfter(tokens)
 	return d
+}
+
+// allowsAt reports whether n tokens could be taken from st at t (the test of
+// allowN, without taking them).
+func (p *tbPolicy) allowsAt(st *tbState, n int, t int64) bool {
+	return p.fits(p.advance(st, t) - float64(n))
+}
+
+// fits reports whether a bucket holding tokens after a take is allowed,
+// p.wait(tokens) <= 0, without wait's division unless the shortfall is
+// within a factor of two of one nanosecond of refill: the float64 wait of a
+// shortfall above shortHi is at least 2(1-ε) > 1ns, below shortLo at most
+// 0.5(1+ε) < 1ns.
+func (p *tbPolicy) fits(tokens float64) bool {
+	switch short := -tokens; {
+	case short <= 0:
+		return true
+	case short > p.shortHi:
+		return false
+	case short < p.shortLo:
+		return true
+	}
+	return p.wait(tokens) <= 0
+}
+
+// retryAfter is the first wait w >= 1 after which a request for n denied at
+// t would be allowed, found with the decision's own arithmetic so that it is
+// never early. est is x/time/rate's truncated wait; the answer is almost
+// always est itself, which two tests confirm (allowed at est, not at est-1)
+// before the general search.
+func (p *tbPolicy) retryAfter(st *tbState, n int, t, est int64) int64 {
+	if est >= 1 && est < math.MaxInt64 && p.allowsAt(st, n, addSat(t, est)) &&
+		(est == 1 || !p.allowsAt(st, n, addSat(t, est-1))) {
+		return est
+	}
+	return firstTrue(1, est, func(w int64) bool { return p.allowsAt(st, n, addSat(t, w)) })
 }
 
 // remaining is floor(tokens) clamped to [0, burst].
@@ -153,15 +199,25 @@ func (p *tbPolicy) remaining(tokens float64) int {
 }
 
 // resetAfter is the time from t until the bucket, holding tokens at t, is
-// full: the float64 estimate rounded up, which may differ from the instant
-// the arithmetic of advance reaches burst by a nanosecond (a header rounds
-// it up to seconds anyway; RetryAfter, the promise, is exact).
+// full: the float64 estimate (burst-tokens)·(1e9/rate) rounded up, which may
+// differ from the instant the arithmetic of advance reaches burst by a
+// nanosecond (a header rounds it up to seconds anyway; RetryAfter, the
+// promise, is exact). A multiplication rather than a division keeps it off
+// the critical path of the decision.
 func (p *tbPolicy) resetAfter(tokens float64) time.Duration {
 	burst := float64(p.burst)
 	if tokens >= burst {
 		return 0
 	}
-	return time.Duration(max(f2i(math.Ceil((burst-tokens)/p.rate*1e9)), 1))
+	x := (burst - tokens) * p.nsPerToken
+	if !(x < math.MaxInt64) {
+		return Never
+	}
+	ns := int64(x)
+	if float64(ns) < x {
+		ns++ // round up without math.Ceil's call
+	}
+	return time.Duration(max(ns, 1))
 }
 
 // f2i converts an estimate to int64, saturating (NaN gives 0).

@@ -16,8 +16,10 @@
 //     command the next sequence, writes it to the journal (many concurrent
 //     submits share one write and, under wal.SyncAlways, one fsync: group
 //     commit) and only then publishes it to a Ring read by Run, the
-//     single-threaded loop. Replay re-feeds journaled events with their
-//     original numbers, times and payloads.
+//     single-threaded loop. SubmitBatch(source, firstSourceSeq, payloads,
+//     dst) does the same for consecutive commands of one source in one call
+//     and one journal frame: the high-throughput path. Replay re-feeds
+//     journaled events with their original numbers, times and payloads.
 //
 // Guarantees:
 //
@@ -32,6 +34,9 @@
 //     again, also after a restart, because Open rebuilds the per-source state
 //     from the journal. A number that skips ahead is ErrOutOfOrder unless
 //     Options.AllowGaps.
+//   - Batches are atomic: the new events of one SubmitBatch share one journal
+//     frame, so after a crash they are all there or none is; a retried batch
+//     skips the events sequenced before (ErrDuplicate) and sequences the rest.
 //   - Fail-stop: a journal write error or a handler error stops the sequencer
 //     for good (ErrStopped); nothing acknowledged is lost, and a restart with
 //     Replay resumes from the journal.
@@ -62,8 +67,8 @@
 //
 // Ring: Claim, Publish, Wait and Release are O(1) with no lock and no
 // allocation (Publish and Wait are O(batch) with many producers). Sequencer:
-// Submit is O(len(payload)) plus a share of one journal write; Run is O(1)
-// per event; Replay reads the journal sequentially with no allocation per
+// Submit is O(len(payload)) plus a share of one journal write, SubmitBatch
+// O(total payload bytes) plus one dedupe lookup; Run is O(1) per event; Replay reads the journal sequentially with no allocation per
 // event; Open reads the whole journal once (O(journal)). Memory: RingSize
 // slots and one dedupe entry per source.
 //
@@ -99,11 +104,16 @@
 //   - Submit waits while Run lags RingSize events behind, so a handler must
 //     not Submit to its own sequencer; and Close may leave journaled events
 //     undelivered to Run (Replay has them).
-//   - Submit is synchronous and one journal write is in flight at a time:
-//     N producers settle into two groups that alternate (one waits while the
-//     other's write runs), so with SyncAlways throughput is about N/2 events
-//     per fsync latency. On a disk with 1 ms fsyncs, 64 producers give about
-//     32k events/s; more needs more producers or a faster fsync.
+//   - Throughput: Submit and SubmitBatch are synchronous and one journal
+//     write is in flight at a time, so with SyncAlways a journal write (and
+//     fsync) carries what the producers queued during the previous one. With
+//     Submit that is at most one event per producer per fsync (64 producers,
+//     1-3 ms fsyncs: tens of thousands of events/s); with SubmitBatch it is
+//     the producers' batches, up to Options.MaxBatch events per write
+//     (64 producers of 16-event batches: several hundred thousand events/s
+//     on the same disk). Batch wherever the source has commands waiting.
+//     Without fsyncs (wal.SyncNever) the journal's write(2) into the page
+//     cache is the floor: BenchmarkJournalFloor measures it.
 //   - BusySpin and Yield keep a core busy while idle; on an oversubscribed
 //     machine Block (the default) is faster as well as cheaper.
 package sequencer

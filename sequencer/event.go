@@ -42,12 +42,18 @@ const (
 // AppendEvent appends the encoding of e to dst and returns the extended
 // slice. Cost: O(len(e.Payload)); no allocation when dst has room.
 func AppendEvent(dst []byte, e Event) []byte {
+	return appendEvent(dst, e.Seq, e.Source, e.SourceSeq, e.Time, e.Payload)
+}
+
+// appendEvent is AppendEvent on the fields, so that the journal writer
+// passes no Event by value.
+func appendEvent(dst []byte, seq, source, sourceSeq uint64, t int64, payload []byte) []byte {
 	dst = append(dst, formatV1)
-	dst = binary.AppendUvarint(dst, e.Seq)
-	dst = binary.AppendUvarint(dst, e.Source)
-	dst = binary.AppendUvarint(dst, e.SourceSeq)
-	dst = binary.LittleEndian.AppendUint64(dst, uint64(e.Time))
-	return append(dst, e.Payload...)
+	dst = binary.AppendUvarint(dst, seq)
+	dst = binary.AppendUvarint(dst, source)
+	dst = binary.AppendUvarint(dst, sourceSeq)
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(t))
+	return append(dst, payload...)
 }
 
 // DecodeEvent decodes a record written by AppendEvent. The returned

@@ -33,11 +33,14 @@ func Example() {
 			return nil
 		})
 	}()
-	seq.Submit(7, 1, []byte("buy 100 @ 42"))    // gateway session 7, its command 1
-	seq.Submit(9, 1, []byte("sell 50 @ 42"))    // gateway session 9, its command 1
+	seq.Submit(7, 1, []byte("buy 100 @ 42")) // gateway session 7, its command 1
+	// Session 9 has two commands waiting: one call, one journal write.
+	batch := [][]byte{[]byte("sell 50 @ 42"), []byte("sell 20 @ 43")}
+	seqs, _ := seq.SubmitBatch(9, 1, batch, nil)
 	_, err = seq.Submit(7, 1, []byte("resend")) // a resend is not sequenced twice
 	seq.Close()
-	<-loop // ErrClosed, once both events were delivered
+	<-loop // ErrClosed, once every event was delivered
+	fmt.Println("batch got", seqs)
 	fmt.Println("resend is a duplicate:", errors.Is(err, sequencer.ErrDuplicate))
 
 	// After a restart, Replay feeds the journal to a fresh state machine.
@@ -51,10 +54,13 @@ func Example() {
 	// Output:
 	// live   #1 from 7/1: buy 100 @ 42
 	// live   #2 from 9/1: sell 50 @ 42
+	// live   #3 from 9/2: sell 20 @ 43
+	// batch got [2 3]
 	// resend is a duplicate: true
 	// replay #1: buy 100 @ 42
 	// replay #2: sell 50 @ 42
-	// last 2
+	// replay #3: sell 20 @ 43
+	// last 3
 }
 
 // A two-stage pipeline on a Ring: the first stage enriches each slot in

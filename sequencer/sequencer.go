@@ -2,6 +2,7 @@ package sequencer
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime"
@@ -65,7 +66,8 @@ type Options struct {
 	// RingSize is the number of slots between the journal writes and Run
 	// (a power of two). Submit waits when Run falls this far behind.
 	RingSize int
-	// MaxBatch bounds the events of one journal write (group commit).
+	// MaxBatch bounds the events of one journal write (group commit), and
+	// so of one SubmitBatch call.
 	MaxBatch int
 	// MaxPayload bounds Submit's payload (at most MaxPayload). The journal's
 	// MaxRecordSize must be at least MaxPayload + MaxEventHeader.
@@ -126,11 +128,14 @@ type slot struct {
 	buf []byte
 }
 
-// request is one Submit waiting for its journal write.
+// request is one Submit or SubmitBatch waiting for its journal write.
 type request struct {
-	source, sourceSeq uint64
-	payload           []byte
-	seq               uint64
+	source, sourceSeq uint64   // sourceSeq: of payloads[0]
+	payloads          [][]byte // one entry for Submit (in one)
+	one               [1][]byte
+	seqs              []uint64 // the answer: one sequence per payload, appended to the caller's dst
+	base              int      // len(seqs) before the answer
+	seqBuf            [1]uint64
 	err               error
 	lead              bool          // set with the token that makes this Submit the leader
 	done              chan struct{} // the answer or the leadership (capacity 1)
@@ -147,8 +152,9 @@ type sourceState struct{ last, seq uint64 }
 // then hands them, in sequence order, to a single-threaded loop (Run) through
 // a Ring. Replay re-reads the journal with the original numbers.
 //
-// Concurrency: Submit, LastSeq, Replay and Close are safe for concurrent use;
-// one Run at a time. The sequencer must be the journal's only writer.
+// Concurrency: Submit, SubmitBatch, LastSeq, Replay and Close are safe for
+// concurrent use; one Run at a time. The sequencer must be the journal's
+// only writer.
 type Sequencer struct {
 	journal *wal.Log
 	opts    Options
@@ -172,6 +178,7 @@ type Sequencer struct {
 	records  [][]byte
 	ends     []int
 	arena    []byte
+	evs      []Event // the accepted events of one journal write
 }
 
 // Open starts a sequencer on journal, which it does not own: Close leaves it
@@ -263,6 +270,10 @@ func (s *Sequencer) LastSeq() uint64 { return s.lastSeq.Load() }
 // ErrClosed, ErrStopped (after a journal failure or a failed handler).
 // payload is copied; the caller may reuse it when Submit returns.
 //
+// Each Submit waits for its own journal write, so a producer has one event
+// in flight: under SyncAlways that is at most one event per producer per
+// fsync. SubmitBatch carries many.
+//
 // Submit waits while Run lags RingSize events behind, so it must not be
 // called from this sequencer's own handler.
 func (s *Sequencer) Submit(source, sourceSeq uint64, payload []byte) (seq uint64, err error) {
@@ -270,7 +281,92 @@ func (s *Sequencer) Submit(source, sourceSeq uint64, payload []byte) (seq uint64
 		return 0, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(payload), s.opts.MaxPayload)
 	}
 	r := requestPool.Get().(*request)
-	r.source, r.sourceSeq, r.payload = source, sourceSeq, payload
+	r.one[0] = payload
+	r.payloads, r.seqs = r.one[:], r.seqBuf[:0]
+	r.source, r.sourceSeq = source, sourceSeq
+	err = s.submit(r)
+	if len(r.seqs) == 1 {
+		seq = r.seqs[0]
+	}
+	r.one[0] = nil
+	*r = request{done: r.done}
+	requestPool.Put(r)
+	return seq, err
+}
+
+// SubmitBatch sequences payloads[i] as command firstSourceSeq+i of source,
+// all in one journal write: after a crash the journal holds either all of
+// the batch's new events or none, and they get consecutive sequences. It
+// appends one sequence per payload to dst and returns the extended slice, in
+// the batch's order, once the journal holds them (with SyncAlways:
+// fsynced). Concurrent submits share journal writes and fsyncs, so a
+// producer that batches amortises a write (and an fsync) over the batch;
+// this is the high-throughput path.
+//
+// The result is that of len(payloads) Submit calls in order, with one
+// error for the batch:
+//   - nil: every event was sequenced.
+//   - ErrDuplicate: the batch starts with events sequenced before (a
+//     retried batch); those are skipped (their entry is the original
+//     sequence for the source's latest, else 0) and the rest, if any, was
+//     sequenced. Either way the journal now holds the whole batch.
+//   - ErrOutOfOrder: the first new event does not continue the source's
+//     numbering (without Options.AllowGaps), firstSourceSeq is 0, or the
+//     numbers would pass 2^64-1: no event of the batch was sequenced (the
+//     entries of new events are 0).
+//   - ErrTooLarge (a payload over MaxPayload, more than MaxBatch payloads,
+//     or a batch that does not fit one journal frame), ErrClosed, ErrStopped:
+//     nothing was sequenced; the entries are 0.
+//
+// The payloads are copied; the caller may reuse them when SubmitBatch
+// returns. An empty batch returns dst and nil. Like Submit, it must not be
+// called from this sequencer's own handler. Cost: O(total payload bytes),
+// one map lookup for the batch.
+func (s *Sequencer) SubmitBatch(source, firstSourceSeq uint64, payloads [][]byte, dst []uint64) ([]uint64, error) {
+	n := len(payloads)
+	if n == 0 {
+		return dst, nil
+	}
+	base := len(dst)
+	dst = slices.Grow(dst, n)[:base]
+	fail := func(err error) ([]uint64, error) {
+		return append(dst, make([]uint64, n)...), err
+	}
+	if n > s.opts.MaxBatch {
+		return fail(fmt.Errorf("%w: batch of %d events, MaxBatch %d", ErrTooLarge, n, s.opts.MaxBatch))
+	}
+	var size int
+	for i, p := range payloads {
+		if len(p) > s.opts.MaxPayload {
+			return fail(fmt.Errorf("%w: payload %d of batch: %d bytes, limit %d", ErrTooLarge, i, len(p), s.opts.MaxPayload))
+		}
+		size += len(p) + MaxEventHeader + binary.MaxVarintLen32
+	}
+	if size > wal.MaxFrameSize {
+		return fail(fmt.Errorf("%w: batch of %d bytes", ErrTooLarge, size))
+	}
+	if firstSourceSeq == 0 {
+		return fail(fmt.Errorf("%w: source %d: source sequences start at 1", ErrOutOfOrder, source))
+	}
+	if firstSourceSeq+uint64(n-1) < firstSourceSeq {
+		return fail(fmt.Errorf("%w: source %d: batch of %d from %d passes 2^64-1", ErrOutOfOrder, source, n, firstSourceSeq))
+	}
+	r := requestPool.Get().(*request)
+	r.source, r.sourceSeq, r.payloads = source, firstSourceSeq, payloads
+	r.seqs, r.base = dst, base
+	err := s.submit(r)
+	dst = r.seqs
+	*r = request{done: r.done}
+	requestPool.Put(r)
+	if len(dst) != base+n {
+		return fail(err)
+	}
+	return dst, err
+}
+
+// submit queues r for the group commit and waits for its answer, leading the
+// commit when no other submit does.
+func (s *Sequencer) submit(r *request) (err error) {
 	s.mu.Lock()
 	switch {
 	case s.closed:
@@ -286,9 +382,7 @@ func (s *Sequencer) Submit(source, sourceSeq uint64, payload []byte) (seq uint64
 	}
 	s.mu.Unlock()
 	if err != nil {
-		r.payload = nil
-		requestPool.Put(r)
-		return 0, err
+		return err
 	}
 	if !lead {
 		<-r.done // the answer, or the leadership
@@ -298,10 +392,7 @@ func (s *Sequencer) Submit(source, sourceSeq uint64, payload []byte) (seq uint64
 		s.lead()
 		<-r.done // the leader answered its own request too
 	}
-	seq, err = r.seq, r.err
-	*r = request{done: r.done}
-	requestPool.Put(r)
-	return seq, err
+	return r.err
 }
 
 // lead is the group commit, run by one Submit at a time (the leader): it
@@ -336,8 +427,9 @@ func (s *Sequencer) lead() {
 }
 
 // commit journals a prefix of reqs as one batch, bounded by MaxBatch events
-// and maxBatchBytes, publishes the accepted events, answers every request of
-// the prefix and returns its length.
+// and maxBatchBytes (a request is never split; the first one always goes),
+// publishes the accepted events, answers every request of the prefix and
+// returns its length.
 func (s *Sequencer) commit(reqs []*request) int {
 	if err := s.failure(); err != nil {
 		s.answer(reqs, err)
@@ -347,17 +439,34 @@ func (s *Sequencer) commit(reqs []*request) int {
 	stamp := max(s.lastTime, s.opts.Clock().UnixNano())
 	first := s.lastSeq.Load() + 1
 	next := first
-	s.arena, s.ends, s.records = s.arena[:0], s.ends[:0], s.records[:0]
-	n := 0
-	for ; n < len(reqs) && len(s.ends) < s.opts.MaxBatch && len(s.arena) < maxBatchBytes; n++ {
+	s.arena, s.ends, s.records, s.evs = s.arena[:0], s.ends[:0], s.records[:0], s.evs[:0]
+	n, events := 0, 0
+	for ; n < len(reqs); n++ {
 		r := reqs[n]
-		r.seq, r.err = s.admit(r, next)
-		if r.err != nil {
+		size := len(r.payloads) * MaxEventHeader
+		for _, p := range r.payloads {
+			size += len(p)
+		}
+		events += len(r.payloads)
+		// A request is never split: one that would overflow the write
+		// starts the next one (SubmitBatch checked that it fits alone).
+		if n > 0 && (events > s.opts.MaxBatch || len(s.arena)+size > maxBatchBytes) {
+			break
+		}
+		from, k := s.admit(r, next)
+		if k == 0 {
 			continue
 		}
-		s.arena = AppendEvent(s.arena, Event{Seq: next, Source: r.source, SourceSeq: r.sourceSeq, Time: stamp, Payload: r.payload})
-		s.ends = append(s.ends, len(s.arena))
-		next++
+		s.arena = slices.Grow(s.arena, size)
+		s.ends = slices.Grow(s.ends, k)
+		s.evs = slices.Grow(s.evs, k)
+		for i, p := range r.payloads[from : from+k] {
+			sourceSeq := r.sourceSeq + uint64(from+i)
+			s.arena = appendEvent(s.arena, next, r.source, sourceSeq, stamp, p)
+			s.ends = append(s.ends, len(s.arena))
+			s.evs = append(s.evs, Event{Seq: next, Source: r.source, SourceSeq: sourceSeq, Time: stamp, Payload: p})
+			next++
+		}
 	}
 	if len(s.ends) > 0 {
 		start := 0
@@ -376,7 +485,8 @@ func (s *Sequencer) commit(reqs []*request) int {
 		}
 		s.lastSeq.Store(next - 1)
 		s.lastTime = stamp
-		s.publish(reqs[:n])
+		s.publish(s.evs)
+		clear(s.evs) // the payloads belong to the callers
 	}
 	for _, r := range reqs[:n] {
 		r.done <- struct{}{}
@@ -384,64 +494,81 @@ func (s *Sequencer) commit(reqs []*request) int {
 	return n
 }
 
-// admit applies the exactly-once rules to r, which would get sequence next,
-// and records it in the dedupe state when accepted.
-func (s *Sequencer) admit(r *request, next uint64) (uint64, error) {
-	st := s.sources[r.source]
-	switch {
-	case r.sourceSeq == 0:
-		return 0, fmt.Errorf("%w: source %d: source sequences start at 1", ErrOutOfOrder, r.source)
-	case r.sourceSeq == st.last:
-		return st.seq, fmt.Errorf("%w: source %d seq %d is seq %d", ErrDuplicate, r.source, r.sourceSeq, st.seq)
-	case r.sourceSeq < st.last:
-		return 0, fmt.Errorf("%w: source %d seq %d (latest %d)", ErrDuplicate, r.source, r.sourceSeq, st.last)
-	case r.sourceSeq != st.last+1 && !s.opts.AllowGaps:
-		return 0, fmt.Errorf("%w: source %d: got %d, want %d", ErrOutOfOrder, r.source, r.sourceSeq, st.last+1)
+// admit applies the exactly-once rules to r, whose first new event would get
+// sequence next: it answers r's duplicates, records the accepted events in
+// the dedupe state and returns them as payloads[from:from+k]. A batch is a
+// prefix of duplicates followed by events that are either all accepted or,
+// when the first of them is out of order, all refused.
+func (s *Sequencer) admit(r *request, next uint64) (from, k int) {
+	n := len(r.payloads)
+	if r.sourceSeq == 0 {
+		r.err = fmt.Errorf("%w: source %d: source sequences start at 1", ErrOutOfOrder, r.source)
+		r.seqs = append(r.seqs, make([]uint64, n)...)
+		return 0, 0
 	}
-	s.sources[r.source] = sourceState{last: r.sourceSeq, seq: next}
-	return next, nil
+	st := s.sources[r.source]
+	// Duplicates: the numbers up to the source's latest.
+	if r.sourceSeq <= st.last {
+		from = int(min(st.last-r.sourceSeq+1, uint64(n)))
+	}
+	for i := range from {
+		seq := uint64(0)
+		if r.sourceSeq+uint64(i) == st.last {
+			seq = st.seq
+		}
+		r.seqs = append(r.seqs, seq)
+	}
+	newSeq := r.sourceSeq + uint64(from)
+	switch {
+	case from == n:
+		r.err = fmt.Errorf("%w: source %d seq %d (latest %d, seq %d)", ErrDuplicate, r.source, r.sourceSeq+uint64(n-1), st.last, st.seq)
+		return from, 0
+	case newSeq != st.last+1 && !s.opts.AllowGaps:
+		r.err = fmt.Errorf("%w: source %d: got %d, want %d", ErrOutOfOrder, r.source, newSeq, st.last+1)
+	}
+	if r.err != nil {
+		r.seqs = append(r.seqs, make([]uint64, n-from)...)
+		return from, 0
+	}
+	k = n - from
+	for i := range k {
+		r.seqs = append(r.seqs, next+uint64(i))
+	}
+	s.sources[r.source] = sourceState{last: r.sourceSeq + uint64(n-1), seq: next + uint64(k-1)}
+	if from > 0 {
+		r.err = fmt.Errorf("%w: source %d: %d of %d events sequenced before", ErrDuplicate, r.source, from, n)
+	}
+	return from, k
 }
 
-// publish hands the accepted requests' events to Run through the ring,
-// waiting for room. After Close the ring refuses them: they stay in the
-// journal, for Replay.
-func (s *Sequencer) publish(reqs []*request) {
-	for len(reqs) > 0 {
-		n := 0
-		for _, r := range reqs {
-			if r.err == nil {
-				n++
-			}
-		}
-		if n == 0 {
-			return
-		}
-		n = min(n, s.ring.Cap())
+// publish hands the journaled events to Run through the ring, waiting for
+// room, copying each payload into its slot's buffer. After Close the ring
+// refuses them: they stay in the journal, for Replay.
+func (s *Sequencer) publish(evs []Event) {
+	for len(evs) > 0 {
+		n := min(len(evs), s.ring.Cap())
 		seq, err := s.ring.Claim(n)
 		if err != nil {
 			return
 		}
-		for i := 0; i < n; reqs = reqs[1:] {
-			r := reqs[0]
-			if r.err != nil {
-				continue
-			}
+		for i, ev := range evs[:n] {
 			sl := s.ring.Slot(seq + uint64(i))
-			if cap(sl.buf) < len(r.payload) || cap(sl.buf) > maxSlotBuf {
-				sl.buf = make([]byte, 0, len(r.payload))
+			if cap(sl.buf) < len(ev.Payload) || cap(sl.buf) > maxSlotBuf {
+				sl.buf = make([]byte, 0, len(ev.Payload))
 			}
-			sl.buf = append(sl.buf[:0], r.payload...)
-			sl.ev = Event{Seq: r.seq, Source: r.source, SourceSeq: r.sourceSeq, Time: s.lastTime, Payload: sl.buf}
-			i++
+			sl.buf = append(sl.buf[:0], ev.Payload...)
+			ev.Payload = sl.buf
+			sl.ev = ev
 		}
 		s.ring.Publish(seq, n)
+		evs = evs[n:]
 	}
 }
 
 // answer fails every request of reqs with err.
 func (s *Sequencer) answer(reqs []*request, err error) {
 	for _, r := range reqs {
-		r.seq, r.err = 0, err
+		r.seqs, r.err = r.seqs[:r.base], err
 		r.done <- struct{}{}
 	}
 }

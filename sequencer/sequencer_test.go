@@ -399,13 +399,13 @@ func TestTooLarge(t *testing.T) {
 // TestSmallBatchesAndRing forces many journal writes per group and many ring
 // wraps per Run batch: MaxBatch 3, an 4-slot ring, 8 producers.
 func TestSmallBatchesAndRing(t *testing.T) {
-	submitConcurrently(t, wal.SyncNever, Options{MaxBatch: 3, RingSize: 4}, 8, 200)
+	submitConcurrently(t, wal.SyncNever, Options{MaxBatch: 3, RingSize: 4}, 8, 200, 1)
 }
 
 func TestWaitStrategies(t *testing.T) {
 	for _, ws := range strategies {
 		t.Run(ws.String(), func(t *testing.T) {
-			submitConcurrently(t, wal.SyncNever, Options{Wait: ws, RingSize: 16}, 4, 100)
+			submitConcurrently(t, wal.SyncNever, Options{Wait: ws, RingSize: 16}, 4, 100, 1)
 		})
 	}
 }
@@ -484,4 +484,97 @@ func TestLockThread(t *testing.T) {
 	n := 0
 	require.ErrorIs(t, s.Run(context.Background(), func(Event) error { n++; return nil }), ErrClosed)
 	require.Equal(t, 3, n)
+}
+
+func TestSubmitBatch(t *testing.T) {
+	payloads := func(n int) [][]byte {
+		out := make([][]byte, n)
+		for i := range out {
+			out[i] = []byte{byte(i)}
+		}
+		return out
+	}
+	type step struct {
+		source, first uint64
+		n             int
+		wantSeqs      []uint64
+		wantErr       error
+	}
+	tests := []struct {
+		name  string
+		gaps  bool
+		opts  Options
+		steps []step
+	}{
+		{name: "empty", steps: []step{{1, 1, 0, []uint64{}, nil}, {1, 0, 0, []uint64{}, nil}}},
+		{name: "in order", steps: []step{{1, 1, 3, []uint64{1, 2, 3}, nil}, {2, 1, 1, []uint64{4}, nil}, {1, 4, 2, []uint64{5, 6}, nil}}},
+		{name: "retried batch", steps: []step{{1, 1, 3, []uint64{1, 2, 3}, nil}, {1, 2, 4, []uint64{0, 3, 4, 5}, ErrDuplicate}, {1, 6, 1, []uint64{6}, nil}}},
+		{name: "all duplicates", steps: []step{{1, 1, 3, []uint64{1, 2, 3}, nil}, {1, 1, 3, []uint64{0, 0, 3}, ErrDuplicate}}},
+		{name: "skip ahead", steps: []step{{1, 1, 2, []uint64{1, 2}, nil}, {1, 4, 2, []uint64{0, 0}, ErrOutOfOrder}, {1, 3, 1, []uint64{3}, nil}}},
+		{name: "duplicates only", steps: []step{{1, 1, 2, []uint64{1, 2}, nil}, {1, 2, 1, []uint64{2}, ErrDuplicate}, {1, 1, 1, []uint64{0}, ErrDuplicate}}},
+		{name: "zero first", steps: []step{{1, 0, 2, []uint64{0, 0}, ErrOutOfOrder}, {1, 1, 1, []uint64{1}, nil}}},
+		{name: "overflow", gaps: true, steps: []step{{1, ^uint64(0), 2, []uint64{0, 0}, ErrOutOfOrder}, {1, ^uint64(0) - 1, 2, []uint64{1, 2}, nil}}},
+		{name: "gaps allowed", gaps: true, steps: []step{{1, 5, 2, []uint64{1, 2}, nil}, {1, 4, 4, []uint64{0, 0, 2, 3}, ErrDuplicate}, {1, 20, 1, []uint64{4}, nil}}},
+		{name: "more than MaxBatch", opts: Options{MaxBatch: 2}, steps: []step{{1, 1, 3, []uint64{0, 0, 0}, ErrTooLarge}, {1, 1, 2, []uint64{1, 2}, nil}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			j := openJournal(t, t.TempDir(), wal.SyncNever)
+			opts := tt.opts
+			opts.AllowGaps = tt.gaps
+			s := openSeq(t, j, opts)
+			live := &collector{}
+			run := startRun(s, live.handle)
+			var want []Event
+			for i, st := range tt.steps {
+				in := payloads(st.n)
+				dst := []uint64{99}
+				got, err := s.SubmitBatch(st.source, st.first, in, dst)
+				if st.wantErr != nil {
+					require.ErrorIs(t, err, st.wantErr, "step %d", i)
+				} else {
+					require.NoError(t, err, "step %d", i)
+				}
+				require.Equal(t, append([]uint64{99}, st.wantSeqs...), got, "step %d", i)
+				for k, seq := range st.wantSeqs {
+					if seq > uint64(len(want)) {
+						want = append(want, Event{Seq: seq, Source: st.source, SourceSeq: st.first + uint64(k), Payload: in[k]})
+					}
+				}
+				require.Equal(t, uint64(len(want)), s.LastSeq(), "step %d", i)
+			}
+			require.NoError(t, s.Close())
+			require.ErrorIs(t, run.wait(), ErrClosed)
+			got := live.snapshot()
+			for i := range got {
+				got[i].Time = 0 // the clock is not the subject here
+			}
+			require.Equal(t, nonNil(want), nonNil(got))
+			_, err := s.SubmitBatch(1, 100, payloads(1), nil)
+			require.ErrorIs(t, err, ErrClosed)
+		})
+	}
+}
+
+func TestSubmitBatchTooLarge(t *testing.T) {
+	j := openJournal(t, t.TempDir(), wal.SyncNever)
+	s := openSeq(t, j, Options{MaxPayload: 4})
+	seqs, err := s.SubmitBatch(1, 1, [][]byte{{1}, {1, 2, 3, 4, 5}}, nil)
+	require.ErrorIs(t, err, ErrTooLarge)
+	require.Equal(t, []uint64{0, 0}, seqs)
+	require.Zero(t, s.LastSeq())
+	seqs, err = s.SubmitBatch(1, 1, [][]byte{{1}, {1, 2, 3, 4}}, nil)
+	require.NoError(t, err)
+	require.Equal(t, []uint64{1, 2}, seqs)
+}
+
+// TestConcurrentBatches runs producers that mix SubmitBatch and Submit on a
+// durable journal, and checks the delivered and replayed streams as
+// TestConcurrentProducers does.
+func TestConcurrentBatches(t *testing.T) {
+	producers, each := 16, 200
+	if long() {
+		producers, each = 64, 5000
+	}
+	submitConcurrently(t, wal.SyncAlways, Options{RingSize: 64, MaxBatch: 32}, producers, each, 32)
 }

@@ -2,6 +2,7 @@ package ratelimitbench
 
 import (
 	"context"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"strconv"
@@ -19,12 +20,14 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Every limiter gets the same policy: 1,000,000 requests per hour, burst
-// 1,000,000, so that over a benchmark run most calls are allowed and each
-// library does its full per-call work.
+// Every limiter gets the same policy: quota requests per period, burst
+// quota. BenchmarkAllow uses allowQuota, large enough that no call of a run
+// is denied (with 1,000,000 per hour a hot key ran dry after 1M calls, so
+// most of a 1-key run measured the denial path, unlike the runs over many
+// keys); BenchmarkDeny measures the denial path on its own.
 const (
-	quota  = 1_000_000
-	period = time.Hour
+	allowQuota = 1_000_000_000
+	period     = time.Hour
 )
 
 // allowFunc is one call of a limiter for a key; it reports the decision.
@@ -33,37 +36,37 @@ type allowFunc func(key string) bool
 type peer struct {
 	name    string
 	perKey  bool // false: a single-key limiter (x/time/rate)
-	newFunc func(tb testing.TB, maxKeys int) allowFunc
+	newFunc func(tb testing.TB, maxKeys, quota int) allowFunc
 }
 
 var peers = []peer{
-	{"sysblocks-token", true, func(tb testing.TB, maxKeys int) allowFunc {
-		l, err := ratelimit.NewTokenBucket(quota/period.Seconds(), quota, ratelimit.WithMaxKeys(maxKeys))
+	{"sysblocks-token", true, func(tb testing.TB, maxKeys, quota int) allowFunc {
+		l, err := ratelimit.NewTokenBucket(float64(quota)/period.Seconds(), quota, ratelimit.WithMaxKeys(maxKeys))
 		if err != nil {
 			tb.Fatal(err)
 		}
 		return func(k string) bool { return l.Allow(k).Allowed }
 	}},
-	{"sysblocks-leaky", true, func(tb testing.TB, maxKeys int) allowFunc {
-		l, err := ratelimit.NewLeakyBucket(quota/period.Seconds(), quota, ratelimit.WithMaxKeys(maxKeys))
+	{"sysblocks-leaky", true, func(tb testing.TB, maxKeys, quota int) allowFunc {
+		l, err := ratelimit.NewLeakyBucket(float64(quota)/period.Seconds(), quota, ratelimit.WithMaxKeys(maxKeys))
 		if err != nil {
 			tb.Fatal(err)
 		}
 		return func(k string) bool { return l.Allow(k).Allowed }
 	}},
-	{"sysblocks-fixed", true, func(tb testing.TB, maxKeys int) allowFunc {
+	{"sysblocks-fixed", true, func(tb testing.TB, maxKeys, quota int) allowFunc {
 		l, err := ratelimit.NewFixedWindow(quota, period, ratelimit.WithMaxKeys(maxKeys))
 		if err != nil {
 			tb.Fatal(err)
 		}
 		return func(k string) bool { return l.Allow(k).Allowed }
 	}},
-	{"x-time-rate", false, func(tb testing.TB, _ int) allowFunc {
-		l := rate.NewLimiter(rate.Limit(quota/period.Seconds()), quota)
+	{"x-time-rate", false, func(tb testing.TB, _, quota int) allowFunc {
+		l := rate.NewLimiter(rate.Limit(float64(quota)/period.Seconds()), quota)
 		return func(string) bool { return l.Allow() }
 	}},
-	{"sethvargo-memorystore", true, func(tb testing.TB, _ int) allowFunc {
-		s, err := memorystore.New(&memorystore.Config{Tokens: quota, Interval: period})
+	{"sethvargo-memorystore", true, func(tb testing.TB, _, quota int) allowFunc {
+		s, err := memorystore.New(&memorystore.Config{Tokens: uint64(quota), Interval: period})
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -75,15 +78,15 @@ var peers = []peer{
 			return ok
 		}
 	}},
-	{"ulule-memory", true, func(tb testing.TB, _ int) allowFunc {
-		l := ulule.New(ululemem.NewStore(), ulule.Rate{Period: period, Limit: quota})
+	{"ulule-memory", true, func(tb testing.TB, _, quota int) allowFunc {
+		l := ulule.New(ululemem.NewStore(), ulule.Rate{Period: period, Limit: int64(quota)})
 		ctx := context.Background()
 		return func(k string) bool {
 			c, err := l.Get(ctx, k)
 			return err == nil && !c.Reached
 		}
 	}},
-	{"throttled-gcra-memstore", true, func(tb testing.TB, maxKeys int) allowFunc {
+	{"throttled-gcra-memstore", true, func(tb testing.TB, maxKeys, quota int) allowFunc {
 		st, err := memstore.NewCtx(maxKeys)
 		if err != nil {
 			tb.Fatal(err)
@@ -100,13 +103,30 @@ var peers = []peer{
 	}},
 }
 
-// TestPeersAllow checks every adapter allows a first request and limits a
-// tiny policy, so the benchmarks compare working limiters.
+// TestPeersAllow checks every adapter allows a first request, denies a
+// request of a key whose tiny quota is spent, and allows a whole
+// BenchmarkAllow-sized run on one key, so the benchmarks compare working
+// limiters on the path they claim to measure.
 func TestPeersAllow(t *testing.T) {
 	for _, p := range peers {
-		allow := p.newFunc(t, 0)
+		allow := p.newFunc(t, 0, 1)
 		if !allow("k") {
 			t.Fatalf("%s: first request denied", p.name)
+		}
+		for i := 0; i < 5; i++ {
+			allow("k")
+		}
+		if allow("k") {
+			t.Fatalf("%s: request allowed past a spent quota of 1", p.name)
+		}
+		if testing.Short() {
+			continue
+		}
+		allow = p.newFunc(t, 0, allowQuota)
+		for i := 0; i < 3_000_000; i++ {
+			if !allow("k") {
+				t.Fatalf("%s: call %d denied under allowQuota", p.name, i)
+			}
 		}
 	}
 }
@@ -119,10 +139,29 @@ func keys(n int) []string {
 	return ks
 }
 
+// shuffled returns ks in a fixed pseudo-random order. The benchmarks create
+// the keys in order and then call them in this order: calling them in
+// creation order would walk the per-key objects that some libraries allocate
+// one by one (sethvargo's buckets, ulule's and throttled's entries) in
+// address order, a pattern the hardware prefetcher hides and real traffic
+// does not have.
+func shuffled(ks []string) []string {
+	out := append([]string(nil), ks...)
+	rng := rand.New(rand.NewPCG(1, 2))
+	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out
+}
+
 // BenchmarkAllow: one hot key, and 100k / 1M existing distinct keys (1M
-// skipped under -short), serial and b.RunParallel, for every library. The
-// serial runs also report cpu-ns/op, the process's CPU time per call, which
-// a shared machine disturbs less than wall time.
+// skipped under -short), serial and b.RunParallel, for every library. Both
+// runs also report cpu-ns/op, the process's CPU time per call (on 2 cores
+// the parallel figure is CPU per call, not wall), which a shared machine
+// disturbs less than wall time.
+//
+// A limiter is built and filled only when one of its sub-benchmarks is
+// selected, once for both, and the heap is collected before timing: no
+// other library's keys sit in the heap (and no peer's sweeper goroutine
+// runs) while one library is measured.
 func BenchmarkAllow(b *testing.B) {
 	for _, size := range []struct {
 		name string
@@ -131,41 +170,97 @@ func BenchmarkAllow(b *testing.B) {
 		if size.n >= 1_000_000 && testing.Short() {
 			continue
 		}
-		ks := keys(size.n)
+		var ks, order []string
 		for _, p := range peers {
 			if !p.perKey && size.n > 1 {
 				continue
 			}
-			allow := p.newFunc(b, 0)
-			for _, k := range ks {
-				allow(k)
+			var allow allowFunc
+			var owner *laterTB
+			filled := func(b *testing.B) allowFunc {
+				if allow == nil {
+					if ks == nil {
+						ks = keys(size.n)
+						order = shuffled(ks)
+					}
+					owner = &laterTB{TB: b}
+					allow = p.newFunc(owner, 0, allowQuota)
+					for _, k := range ks {
+						allow(k)
+					}
+				}
+				runtime.GC()
+				return allow
 			}
 			b.Run(size.name+"/serial/"+p.name, func(b *testing.B) {
+				allow := filled(b)
 				b.ReportAllocs()
 				i := 0
 				cpu0 := cpuTime()
 				for b.Loop() {
-					allow(ks[i])
-					if i++; i == len(ks) {
+					allow(order[i])
+					if i++; i == len(order) {
 						i = 0
 					}
 				}
 				b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 			})
 			b.Run(size.name+"/parallel/"+p.name, func(b *testing.B) {
+				allow := filled(b)
 				b.ReportAllocs()
 				var seed atomic.Uint64
+				b.ResetTimer()
+				cpu0 := cpuTime()
 				b.RunParallel(func(pb *testing.PB) {
-					i := int(seed.Add(7919)) % len(ks)
+					i := int(seed.Add(7919)) % len(order)
 					for pb.Next() {
-						allow(ks[i])
-						if i++; i == len(ks) {
+						allow(order[i])
+						if i++; i == len(order) {
 							i = 0
 						}
 					}
 				})
+				b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 			})
+			if owner != nil { // stop sethvargo's sweeper, drop the keys
+				owner.cleanup()
+			}
+			allow = nil // let the next library measure on a clean heap
 		}
+	}
+}
+
+// BenchmarkDeny: one hot key whose quota (1 per hour) is spent, serial and
+// b.RunParallel: the cost of saying no, which is what a limiter mostly does
+// under a flood from one client.
+func BenchmarkDeny(b *testing.B) {
+	for _, p := range peers {
+		owner := &laterTB{TB: b}
+		allow := p.newFunc(owner, 0, 1)
+		for i := 0; i < 10; i++ {
+			allow("k")
+		}
+		b.Run("serial/"+p.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu0 := cpuTime()
+			for b.Loop() {
+				if allow("k") {
+					b.Fatal("allowed past a spent quota")
+				}
+			}
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+		})
+		b.Run("parallel/"+p.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu0 := cpuTime()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					allow("k")
+				}
+			})
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+		})
+		owner.cleanup()
 	}
 }
 
@@ -189,7 +284,7 @@ func BenchmarkFlood(b *testing.B) {
 			b.ReportAllocs()
 			var heap uint64
 			for b.Loop() {
-				allow := p.newFunc(b, 100_000)
+				allow := p.newFunc(b, 100_000, allowQuota)
 				var buf []byte
 				for i := 0; i < flood; i++ {
 					buf = strconv.AppendInt(append(buf[:0], "ip:"...), int64(i), 10)
@@ -205,4 +300,21 @@ func BenchmarkFlood(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(flood), "ns/key")
 		})
 	}
+}
+
+// laterTB defers a limiter's Cleanup functions until both its serial and
+// parallel sub-benchmarks have run (the sub-benchmark that built it would
+// run them at its own end).
+type laterTB struct {
+	testing.TB
+	fns []func()
+}
+
+func (l *laterTB) Cleanup(f func()) { l.fns = append(l.fns, f) }
+
+func (l *laterTB) cleanup() {
+	for i := len(l.fns) - 1; i >= 0; i-- {
+		l.fns[i]()
+	}
+	l.fns = nil
 }

@@ -1,0 +1,21 @@
+package wal
+
+import "errors"
+
+// Sentinel errors. Errors returned by the package wrap one of these with
+// context (segment, offset, position); match them with errors.Is.
+var (
+	// ErrNotFound: the offset is at or past the end of the log.
+	ErrNotFound = errors.New("wal: offset not found")
+	// ErrTruncated: the offset lies before the first offset of the log.
+	ErrTruncated = errors.New("wal: offset truncated")
+	// ErrCorrupt: a frame failed its checksum or structural checks.
+	ErrCorrupt = errors.New("wal: corrupt log")
+	// ErrClosed: the log was closed.
+	ErrClosed = errors.New("wal: log closed")
+	// ErrTooLarge: a record is larger than Options.MaxRecordSize, or a
+	// batch does not fit in one frame.
+	ErrTooLarge = errors.New("wal: record too large")
+	// ErrInvalidOptions: Open was given options it cannot honour.
+	ErrInvalidOptions = errors.New("wal: invalid options")
+)

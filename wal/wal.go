@@ -1,0 +1,521 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Record is one entry of the log.
+type Record struct {
+	Offset uint64
+	Time   int64 // unix nanoseconds when appended (non-decreasing along the log)
+	Data   []byte
+}
+
+// Log is a segmented write-ahead log in one directory.
+//
+// All methods are safe for concurrent use. Concurrent Append and
+// AppendBatch calls are serialised on a mutex for the write(2) and, under
+// SyncAlways, share fsyncs (group commit). Reads run concurrently with the
+// writer. A Log must be closed with Close.
+type Log struct {
+	dir  string
+	opts Options
+
+	mu       sync.RWMutex
+	segs     []*segment  // by base offset; the last one is active
+	closed   atomic.Bool // set under mu
+	failed   error       // sticky write or fsync failure
+	lastTime int64
+	wbuf     []byte
+	wseq     uint64 // writes done
+	notify   chan struct{}
+	waiting  bool // someone waits on notify
+
+	first   atomic.Uint64
+	next    atomic.Uint64 // next offset to assign
+	visible atomic.Uint64 // readers see offsets below this
+	epoch   atomic.Uint64 // bumped by TruncateBack
+
+	inflight sync.WaitGroup
+
+	syncMu   sync.Mutex
+	syncCond *sync.Cond
+	syncing  bool
+	sseq     uint64 // writes known durable
+	syncErr  error
+
+	done chan struct{}
+	bg   sync.WaitGroup
+
+	readBufs sync.Pool
+}
+
+// Append adds one record and returns its offset. Under SyncAlways it returns
+// once the record is fsynced. Cost: one write(2), plus a shared fsync under
+// SyncAlways; no allocation in steady state.
+func (l *Log) Append(data []byte) (offset uint64, err error) {
+	if len(data) > l.opts.MaxRecordSize {
+		return 0, fmt.Errorf("%w: %d bytes > %d", ErrTooLarge, len(data), l.opts.MaxRecordSize)
+	}
+	return l.append(nil, data)
+}
+
+// AppendBatch adds the records of batch as one frame: after a crash either
+// all of them are present or none. It returns the offset of the first one.
+// An empty batch is a no-op that returns NextOffset().
+func (l *Log) AppendBatch(batch [][]byte) (first uint64, err error) {
+	if len(batch) == 0 {
+		l.mu.RLock()
+		defer l.mu.RUnlock()
+		if l.closed.Load() {
+			return 0, ErrClosed
+		}
+		return l.next.Load(), nil
+	}
+	for i, r := range batch {
+		if len(r) > l.opts.MaxRecordSize {
+			return 0, fmt.Errorf("%w: record %d of batch: %d bytes > %d", ErrTooLarge, i, len(r), l.opts.MaxRecordSize)
+		}
+	}
+	if n := frameSize(batch); n-frameHeaderSize > MaxFrameSize || len(batch) > 1<<31 {
+		return 0, fmt.Errorf("%w: batch of %d bytes", ErrTooLarge, n)
+	}
+	return l.append(batch, nil)
+}
+
+func (l *Log) append(batch [][]byte, one []byte) (uint64, error) {
+	l.mu.Lock()
+	if l.closed.Load() {
+		l.mu.Unlock()
+		return 0, ErrClosed
+	}
+	if l.failed != nil {
+		err := l.failed
+		l.mu.Unlock()
+		return 0, err
+	}
+	l.inflight.Add(1)
+	defer l.inflight.Done()
+	first, err := l.writeLocked(batch, one)
+	seq := l.wseq
+	l.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	if l.opts.Sync == SyncAlways {
+		if err := l.syncTo(seq); err != nil {
+			return 0, err
+		}
+	}
+	return first, nil
+}
+
+// writeLocked writes one frame to the active segment, rolling it first when
+// needed. Call with l.mu held.
+func (l *Log) writeLocked(batch [][]byte, one []byte) (uint64, error) {
+	now := l.opts.Clock().UnixNano()
+	if now < l.lastTime {
+		now = l.lastTime
+	}
+	var size int64
+	count := uint32(1)
+	if batch == nil {
+		size = frameHeaderSize + int64(uvarintLen(uint64(len(one)))+len(one))
+	} else {
+		size = frameSize(batch)
+		count = uint32(len(batch))
+	}
+	act := l.segs[len(l.segs)-1]
+	if act.next > act.base && (act.size.Load()+size > l.opts.SegmentSize ||
+		(l.opts.SegmentAge > 0 && now-act.firstTime >= int64(l.opts.SegmentAge))) {
+		if err := l.rollLocked(now); err != nil {
+			return 0, err
+		}
+		act = l.segs[len(l.segs)-1]
+	}
+	first := l.next.Load()
+	if batch == nil {
+		l.wbuf = appendFrame1(l.wbuf[:0], first, now, one)
+	} else {
+		l.wbuf = appendFrame(l.wbuf[:0], first, now, batch)
+	}
+	pos := act.size.Load()
+	if _, err := act.f.WriteAt(l.wbuf, pos); err != nil {
+		// Never leave a partial frame in front of later ones.
+		if terr := act.f.Truncate(pos); terr != nil {
+			l.failed = fmt.Errorf("wal: log failed after write error: %w", errors.Join(err, terr))
+		}
+		return 0, fmt.Errorf("wal: append: %w", err)
+	}
+	if cap(l.wbuf) > 1<<20 {
+		l.wbuf = nil // do not pin a huge batch buffer
+	}
+	act.size.Store(pos + size)
+	act.noteFrame(pos, first, count, now, l.opts.IndexEvery)
+	l.lastTime = now
+	l.next.Store(first + uint64(count))
+	l.wseq++
+	if l.opts.Sync != SyncAlways {
+		l.publishLocked(first + uint64(count))
+	}
+	if l.opts.RetentionAge > 0 && len(l.segs) > 1 && l.segs[0].lastTime < now-int64(l.opts.RetentionAge) {
+		if err := l.retainLocked(now); err != nil {
+			l.failed = err
+		}
+	}
+	return first, nil
+}
+
+// publishLocked makes offsets below v visible to readers and wakes waiters.
+func (l *Log) publishLocked(v uint64) {
+	l.visible.Store(v)
+	if l.waiting {
+		close(l.notify)
+		l.notify = make(chan struct{})
+		l.waiting = false
+	}
+}
+
+// rollLocked seals the active segment and starts a new one.
+func (l *Log) rollLocked(now int64) error {
+	act := l.segs[len(l.segs)-1]
+	// A sealed segment is complete on disk, so a later torn write can only
+	// ever affect the last segment.
+	if err := act.f.Sync(); err != nil {
+		l.failed = fmt.Errorf("wal: fsync: %w", err)
+		return l.failed
+	}
+	if err := writeIndex(l.dir, act); err != nil {
+		return err
+	}
+	s, err := createSegment(l.dir, l.next.Load())
+	if err != nil {
+		return err
+	}
+	// A mapping is never replaced while readers may use it; reads past a
+	// short one (a segment grown beyond SegmentSize) use pread.
+	if act.mm == nil {
+		act.mm = mapFile(act.f, act.size.Load())
+	}
+	l.mapActive(s)
+	l.segs = append(l.segs, s)
+	return l.retainLocked(now)
+}
+
+// retainLocked drops the oldest sealed segments beyond the retention limits.
+func (l *Log) retainLocked(now int64) error {
+	if l.opts.RetentionSize == 0 && l.opts.RetentionAge == 0 {
+		return nil
+	}
+	var total int64
+	for _, s := range l.segs {
+		total += s.size.Load()
+	}
+	dropped := 0
+	for len(l.segs)-dropped > 1 {
+		s := l.segs[dropped]
+		bySize := l.opts.RetentionSize > 0 && total > l.opts.RetentionSize
+		byAge := l.opts.RetentionAge > 0 && s.lastTime < now-int64(l.opts.RetentionAge)
+		if !bySize && !byAge {
+			break
+		}
+		if err := s.remove(); err != nil {
+			return err
+		}
+		total -= s.size.Load()
+		dropped++
+		l.first.Store(max(l.first.Load(), l.segs[dropped].base))
+	}
+	if dropped == 0 {
+		return nil
+	}
+	l.segs = append(l.segs[:0:0], l.segs[dropped:]...)
+	return syncDir(l.dir)
+}
+
+// syncTo returns once write number seq is durable. The first caller to find
+// no fsync running becomes the leader and fsyncs for everyone who wrote
+// before it looked; the others wait for it (group commit).
+func (l *Log) syncTo(seq uint64) error {
+	l.syncMu.Lock()
+	defer l.syncMu.Unlock()
+	for l.sseq < seq {
+		if l.syncErr != nil {
+			return l.syncErr
+		}
+		if l.syncing {
+			l.syncCond.Wait()
+			continue
+		}
+		l.syncing = true
+		l.syncMu.Unlock()
+		target, err := l.flush()
+		l.syncMu.Lock()
+		l.syncing = false
+		if err != nil {
+			l.syncErr = err
+		} else if target > l.sseq {
+			l.sseq = target
+		}
+		l.syncCond.Broadcast()
+	}
+	return nil
+}
+
+// flush fsyncs the active segment and publishes what it covers. Sealed
+// segments were fsynced when they were sealed.
+func (l *Log) flush() (uint64, error) {
+	l.mu.Lock()
+	target, next, epoch := l.wseq, l.next.Load(), l.epoch.Load()
+	act := l.segs[len(l.segs)-1]
+	act.acquire()
+	l.mu.Unlock()
+	err := act.f.Sync()
+	act.release()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err != nil {
+		l.failed = fmt.Errorf("wal: fsync: %w", err)
+		return 0, l.failed
+	}
+	if l.epoch.Load() == epoch && next > l.visible.Load() {
+		l.publishLocked(next)
+	}
+	return target, nil
+}
+
+func (l *Log) syncLoop() {
+	defer l.bg.Done()
+	t := time.NewTicker(l.opts.SyncEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.done:
+			return
+		case <-t.C:
+			// An error here is sticky and surfaces on the next Append.
+			_ = l.Sync()
+		}
+	}
+}
+
+// Sync forces everything appended so far to stable storage.
+func (l *Log) Sync() error {
+	l.mu.Lock()
+	if l.closed.Load() {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	l.inflight.Add(1)
+	defer l.inflight.Done()
+	seq := l.wseq
+	l.mu.Unlock()
+	return l.syncTo(seq)
+}
+
+// FirstOffset returns the offset of the oldest record (equal to NextOffset
+// when the log is empty). Cost: O(1), lock-free.
+func (l *Log) FirstOffset() uint64 { return l.first.Load() }
+
+// NextOffset returns the offset the next appended record will get.
+// Cost: O(1), lock-free.
+func (l *Log) NextOffset() uint64 { return l.next.Load() }
+
+// findLocked returns the segment holding off, which must be within the log.
+func (l *Log) findLocked(off uint64) *segment {
+	i := sort.Search(len(l.segs), func(i int) bool { return l.segs[i].base > off })
+	return l.segs[i-1]
+}
+
+func (l *Log) getReadBuf(n int64) *[]byte {
+	bp, _ := l.readBufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	if int64(cap(*bp)) < n {
+		*bp = make([]byte, n)
+	}
+	*bp = (*bp)[:n]
+	return bp
+}
+
+// Read returns the record at offset; its Data is a copy the caller owns.
+// Cost: one pread of about IndexEvery bytes (or of the frame holding the
+// record) and one allocation.
+func (l *Log) Read(offset uint64) (Record, error) {
+	for {
+		l.mu.RLock()
+		if l.closed.Load() {
+			l.mu.RUnlock()
+			return Record{}, ErrClosed
+		}
+		if offset < l.first.Load() {
+			l.mu.RUnlock()
+			return Record{}, fmt.Errorf("%w: offset %d < first %d", ErrTruncated, offset, l.first.Load())
+		}
+		if offset >= l.visible.Load() {
+			l.mu.RUnlock()
+			return Record{}, fmt.Errorf("%w: offset %d >= next %d", ErrNotFound, offset, l.visible.Load())
+		}
+		s := l.findLocked(offset)
+		pos, end := s.locate(offset)
+		s.acquire()
+		mm := s.mm // set under l.mu
+		epoch := l.epoch.Load()
+		l.mu.RUnlock()
+
+		var rec Record
+		var err error
+		if end <= int64(len(mm)) {
+			rec, err = findRecord(s, mm[pos:end], pos, offset)
+			if err == nil {
+				rec.Data = append([]byte(nil), rec.Data...)
+			}
+		} else {
+			bp := l.getReadBuf(end - pos)
+			rec, err = readAt(s, *bp, pos, offset)
+			if err == nil {
+				rec.Data = append([]byte(nil), rec.Data...)
+			}
+			l.readBufs.Put(bp)
+		}
+		s.release()
+		if l.epoch.Load() != epoch {
+			continue // TruncateBack ran meanwhile: look again
+		}
+		return rec, err
+	}
+}
+
+// readAt reads the file range at pos into buf and returns the record with
+// offset off from it; Data aliases buf.
+func readAt(s *segment, buf []byte, pos int64, off uint64) (Record, error) {
+	if _, err := s.f.ReadAt(buf, pos); err != nil {
+		return Record{}, fmt.Errorf("wal: read: %w", err)
+	}
+	return findRecord(s, buf, pos, off)
+}
+
+// findRecord returns the record with offset off from buf, the file range
+// starting at pos; Data aliases buf.
+func findRecord(s *segment, buf []byte, pos int64, off uint64) (Record, error) {
+	p := 0
+	for p+frameHeaderSize <= len(buf) {
+		h := parseFrameHeader(buf[p:])
+		if h.size() > int64(len(buf)-p) || h.count == 0 || h.first > off {
+			break
+		}
+		if off >= h.first+uint64(h.count) {
+			p += int(h.size())
+			continue
+		}
+		f := buf[p : p+int(h.size())]
+		if !checkFrame(f, h) {
+			break
+		}
+		payload := f[frameHeaderSize:]
+		q := 0
+		for i := h.first; ; i++ {
+			data, nq, _ := nextRecord(payload, q) // checkFrame validated the layout
+			if i == off {
+				return Record{Offset: off, Time: h.time, Data: data}, nil
+			}
+			q = nq
+		}
+	}
+	return Record{}, s.corrupt(off, pos+int64(p))
+}
+
+// OffsetAt returns the offset of the first record with Time >= t, or
+// NextOffset() when there is none. Cost: a binary search of the time index
+// and a scan of at most about IndexEvery bytes per candidate segment.
+func (l *Log) OffsetAt(t time.Time) (uint64, error) {
+	tn := t.UnixNano()
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed.Load() {
+		return 0, ErrClosed
+	}
+	first := l.first.Load()
+	// Only the last segment can be empty, and times never decrease, so
+	// this predicate is monotone.
+	n := len(l.segs)
+	i := sort.Search(n, func(i int) bool { return i == n-1 || l.segs[i].lastTime >= tn })
+	for ; i < len(l.segs); i++ {
+		s := l.segs[i]
+		if s.next <= first {
+			continue
+		}
+		// Last index entry strictly before t: the answer lies after it.
+		j := sort.Search(len(s.idx), func(j int) bool { return s.idx[j].time >= tn })
+		pos := int64(segHeaderSize)
+		if j > 0 {
+			pos = int64(s.idx[j-1].pos)
+		}
+		off, found, err := scanTime(s, pos, tn)
+		if err != nil {
+			return 0, err
+		}
+		if found {
+			return max(off, first), nil
+		}
+	}
+	return l.next.Load(), nil
+}
+
+// scanTime walks frame headers from pos and returns the first offset of the
+// first frame with time >= tn.
+func scanTime(s *segment, pos int64, tn int64) (uint64, bool, error) {
+	var hb [frameHeaderSize]byte
+	size := s.size.Load()
+	for pos+frameHeaderSize <= size {
+		if _, err := s.f.ReadAt(hb[:], pos); err != nil {
+			return 0, false, fmt.Errorf("wal: read: %w", err)
+		}
+		h := parseFrameHeader(hb[:])
+		if h.count == 0 || h.size() > size-pos {
+			return 0, false, s.corrupt(s.base, pos)
+		}
+		if h.time >= tn {
+			return h.first, true, nil
+		}
+		pos += h.size()
+	}
+	return 0, false, nil
+}
+
+// Close waits for in-flight appends, fsyncs and closes the log. Afterwards
+// every method returns ErrClosed; closing twice is fine.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.closed.Load() {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed.Store(true)
+	close(l.notify) // wake Reader.Wait
+	l.waiting = false
+	l.mu.Unlock()
+	close(l.done)
+	l.bg.Wait()
+	l.inflight.Wait()
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	err := l.failed
+	if err == nil {
+		if serr := l.segs[len(l.segs)-1].f.Sync(); serr != nil {
+			err = fmt.Errorf("wal: close: %w", serr)
+		}
+	}
+	for _, s := range l.segs {
+		s.release()
+	}
+	l.segs = nil
+	return err
+}
