@@ -34,13 +34,24 @@
 //
 // Append: one write(2) to the page cache, no allocation in steady state;
 // under SyncAlways one fsync shared by all appenders that arrive while the
-// previous fsync runs. Read: a binary search over segments and over the
-// sparse index, then a scan of about Options.IndexEvery bytes, read from a
-// read-only memory mapping for sealed segments (on unix) and with one pread
-// for the active one. Reader: sequential preads of 256 KiB, zero-copy
-// records (Record.Data is valid until the next Next). OffsetAt: binary searches
-// plus a scan of about IndexEvery bytes. Open: reads the last segment and any
-// sealed segment whose index files are missing or damaged.
+// previous fsync runs; under SyncNever and SyncInterval the kernel is asked
+// (sync_file_range on Linux) to start writing back each MiB written, so the
+// fsync that seals a segment does not wait for all of it. Read: a binary
+// search over segments, then O(1) through the segment's dense position table
+// to the frame holding the record, whose CRC is verified (a batch frame is
+// verified whole), read from a read-only memory mapping (on unix; pread
+// otherwise). Reader: sequential preads of 256 KiB, zero-copy records
+// (Record.Data is valid until the next Next). OffsetAt: binary searches plus
+// a scan of about IndexEvery bytes. Open: reads the last segment and any
+// sealed segment whose index files are missing or damaged, and walks the
+// frame headers of the others to rebuild their dense tables.
+//
+// # Memory
+//
+// Each segment keeps an in-memory dense position table: 4 bytes per record
+// (the file position of the frame holding it), built as records are
+// appended or recovered and never written to disk; 1M records cost 4 MB.
+// The on-disk index stays sparse.
 //
 // # Concurrency
 //

@@ -103,22 +103,51 @@ func sealFrame(dst []byte, start int, first uint64, t int64, count uint32) []byt
 // checkFrame verifies a whole frame (header and payload): checksum, and that
 // the payload splits into exactly count records.
 func checkFrame(f []byte, h frameHeader) bool {
+	_, ok := verifiedRecord(f, h, -1)
+	return ok
+}
+
+// verifiedRecord verifies a whole frame like checkFrame and, in the same
+// pass over its payload, returns the data of its record number want (nil
+// when want < 0).
+func verifiedRecord(f []byte, h frameHeader, want int64) (data []byte, ok bool) {
 	if int64(len(f)) != h.size() || h.count == 0 {
-		return false
+		return nil, false
+	}
+	if want >= 0 {
+		_ = touchLines(f)
 	}
 	if crc32.Checksum(f[4:], castagnoli) != h.crc {
-		return false
+		return nil, false
 	}
 	p := f[frameHeaderSize:]
 	pos := 0
-	for i := uint32(0); i < h.count; i++ {
-		_, next, ok := nextRecord(p, pos)
+	for i := int64(0); i < int64(h.count); i++ {
+		d, next, ok := nextRecord(p, pos)
 		if !ok {
-			return false
+			return nil, false
+		}
+		if i == want {
+			data = d
 		}
 		pos = next
 	}
-	return pos == len(p)
+	return data, pos == len(p)
+}
+
+// touchLines loads one byte of every cache line of a frame that is likely
+// cold (a random Read) before the checksum streams over it: the loads are
+// independent, so the CPU overlaps their misses instead of taking them one
+// after another. It is not inlined so that the loads, whose result nobody
+// needs, are kept.
+//
+//go:noinline
+func touchLines(f []byte) byte {
+	var x byte
+	for i := 0; i < len(f); i += 64 {
+		x |= f[i]
+	}
+	return x
 }
 
 // nextRecord decodes the record at pos of a payload and returns its data and

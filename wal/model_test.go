@@ -190,7 +190,11 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		}
 		require.Equal(t, m.first, l.FirstOffset(), "step %d first", step)
 		require.Equal(t, m.next(), l.NextOffset(), "step %d next", step)
+		if op >= 78 && op < 90 {
+			checkDense(t, l) // after truncations and reopens
+		}
 	}
+	checkDense(t, l)
 	checkReader(t, l, m, m.first, len(m.recs)+1)
 }
 

@@ -188,9 +188,18 @@ func (l *Log) openSegment(base uint64, last bool) (*segment, error) {
 		return nil, fmt.Errorf("%w: segment %s: bad header", ErrCorrupt, filepath.Base(p))
 	}
 	if !last && loadIndex(l.dir, s, size) {
-		s.size.Store(size)
-		s.mm = mapFile(f, size)
-		return s, nil
+		fpos, ok, err := densePositions(f, size, base, s.next)
+		if err != nil {
+			s.release()
+			return nil, err
+		}
+		if ok {
+			s.fpos = fpos
+			s.size.Store(size)
+			s.mm = mapFile(f, size)
+			return s, nil
+		}
+		// Headers disagree with the index: fall back to a full scan.
 	}
 	r, err := scanSegment(f, size, base, l.opts.IndexEvery)
 	if err != nil {
@@ -214,7 +223,7 @@ func (l *Log) openSegment(base uint64, last bool) (*segment, error) {
 		size = r.end
 	}
 	s.size.Store(size)
-	s.idx, s.next, s.firstTime, s.lastTime = r.idx, r.next, r.firstTime, r.lastTime
+	s.idx, s.fpos, s.next, s.firstTime, s.lastTime = r.idx, r.fpos, r.next, r.firstTime, r.lastTime
 	if !last && !r.damaged {
 		if err := writeIndex(l.dir, s); err != nil {
 			s.release()

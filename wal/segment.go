@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 )
 
@@ -41,9 +42,11 @@ type segment struct {
 	size      atomic.Int64 // bytes written, header included
 	next      uint64       // offset after the last frame
 	idx       []indexEntry
-	firstTime int64  // time of the first frame (0 when empty)
-	lastTime  int64  // time of the last frame (0 when empty)
-	mm        []byte // read-only mapping of a sealed segment, or nil
+	fpos      []uint32 // dense table: fpos[i] is the position of the frame holding base+i
+	firstTime int64    // time of the first frame (0 when empty)
+	lastTime  int64    // time of the last frame (0 when empty)
+	mm        []byte   // read-only mapping of a sealed segment, or nil
+	kicked    int64    // file bytes whose writeback was started (see startWriteback)
 }
 
 func segPath(dir string, base uint64, ext string) string {
@@ -128,6 +131,7 @@ func (s *segment) noteFrame(pos int64, first uint64, count uint32, t int64, ever
 	if n := len(s.idx); n == 0 || pos-int64(s.idx[n-1].pos) >= int64(every) {
 		s.idx = append(s.idx, indexEntry{rel: uint32(first - s.base), pos: uint32(pos), time: t})
 	}
+	s.fpos = appendPos(s.fpos, uint32(pos), count)
 	if s.next == s.base {
 		s.firstTime = t
 	}
@@ -158,6 +162,46 @@ func (s *segment) locate(off uint64) (pos, end int64) {
 	return int64(s.idx[lo-1].pos), end
 }
 
+// appendPos appends count copies of pos to fpos.
+func appendPos(fpos []uint32, pos uint32, count uint32) []uint32 {
+	fpos = slices.Grow(fpos, int(count))
+	for range count {
+		fpos = append(fpos, pos)
+	}
+	return fpos
+}
+
+// framePos returns the position of the frame holding off, which must be
+// below s.next. Cost: O(1). Call under Log.mu.
+func (s *segment) framePos(off uint64) int64 { return int64(s.fpos[off-s.base]) }
+
+// densePositions walks the frame headers of a segment whose sparse index was
+// loaded, to rebuild its dense position table without verifying checksums
+// (each Read verifies the frame it returns). It reports false when the
+// headers do not chain from base to next over exactly size bytes.
+func densePositions(f io.ReaderAt, size int64, base, next uint64) ([]uint32, bool, error) {
+	fpos := make([]uint32, 0, next-base)
+	buf := make([]byte, 0, min(scanWindow, size))
+	bufPos := int64(segHeaderSize)
+	pos, want := int64(segHeaderSize), base
+	for pos < size {
+		if err := fill(f, &buf, &bufPos, pos, frameHeaderSize, size); err != nil {
+			return nil, false, err
+		}
+		if int64(len(buf))-(pos-bufPos) < frameHeaderSize {
+			return nil, false, nil
+		}
+		h := parseFrameHeader(buf[pos-bufPos:])
+		if !h.plausible(want, size-pos) || want+uint64(h.count) > next {
+			return nil, false, nil
+		}
+		fpos = appendPos(fpos, uint32(pos), h.count)
+		want += uint64(h.count)
+		pos += h.size()
+	}
+	return fpos, want == next, nil
+}
+
 func (s *segment) corrupt(off uint64, pos int64) error {
 	return fmt.Errorf("%w: segment %s offset %d position %d", ErrCorrupt, filepath.Base(s.path), off, pos)
 }
@@ -170,6 +214,7 @@ type scanResult struct {
 	end       int64 // position after the last valid frame
 	next      uint64
 	idx       []indexEntry
+	fpos      []uint32
 	firstTime int64
 	lastTime  int64
 	damaged   bool // a bad frame starts at end
@@ -210,6 +255,7 @@ func scanSegment(f io.ReaderAt, size int64, base uint64, every int) (scanResult,
 			r.idx = append(r.idx, indexEntry{rel: uint32(h.first - base), pos: uint32(r.end), time: h.time})
 			lastIdx = r.end
 		}
+		r.fpos = appendPos(r.fpos, uint32(r.end), h.count)
 		if r.next == base {
 			r.firstTime = h.time
 		}

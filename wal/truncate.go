@@ -155,6 +155,7 @@ func (l *Log) cutLocked(i int, offset uint64) error {
 func (s *segment) trimIndex(offset uint64) {
 	k := sort.Search(len(s.idx), func(k int) bool { return uint64(s.idx[k].rel)+s.base >= offset })
 	s.idx = s.idx[:k]
+	s.fpos = s.fpos[:offset-s.base]
 	s.next = offset
 	if offset == s.base {
 		s.firstTime, s.lastTime = 0, 0
@@ -194,7 +195,7 @@ func (l *Log) rewriteLocked(i int, cut int64, offset, first uint64, keep [][]byt
 		f.Close()
 		return err
 	}
-	ns := &segment{base: s.base, path: s.path, f: f, idx: s.idx, firstTime: s.firstTime, lastTime: s.lastTime}
+	ns := &segment{base: s.base, path: s.path, f: f, idx: s.idx, fpos: s.fpos, firstTime: s.firstTime, lastTime: s.lastTime}
 	ns.refs.Store(1)
 	ns.size.Store(int64(len(data)))
 	if len(keep) == 0 {

@@ -156,6 +156,12 @@ func (l *Log) writeLocked(batch [][]byte, one []byte) (uint64, error) {
 		l.wbuf = nil // do not pin a huge batch buffer
 	}
 	act.size.Store(pos + size)
+	if l.opts.Sync != SyncAlways && pos+size-act.kicked >= writebackChunk {
+		// Spread the writeback of the segment over its life instead of
+		// waiting for all of it in the fsync that seals it.
+		startWriteback(act.f, act.kicked, pos+size-act.kicked)
+		act.kicked = pos + size
+	}
 	act.noteFrame(pos, first, count, now, l.opts.IndexEvery)
 	l.lastTime = now
 	l.next.Store(first + uint64(count))
@@ -170,6 +176,10 @@ func (l *Log) writeLocked(batch [][]byte, one []byte) (uint64, error) {
 	}
 	return first, nil
 }
+
+// writebackChunk is how many written bytes of the active segment, when the
+// policy is not SyncAlways, trigger an asynchronous start of their writeback.
+const writebackChunk = 1 << 20
 
 // publishLocked makes offsets below v visible to readers and wakes waiters.
 func (l *Log) publishLocked(v uint64) {
@@ -345,8 +355,9 @@ func (l *Log) getReadBuf(n int64) *[]byte {
 }
 
 // Read returns the record at offset; its Data is a copy the caller owns.
-// Cost: one pread of about IndexEvery bytes (or of the frame holding the
-// record) and one allocation.
+// Cost: O(1) to locate the frame through the segment's dense position table,
+// a CRC-32C over that frame (one record, or the whole batch it came in),
+// one copy and one allocation; a pread only for a segment that is not mapped.
 func (l *Log) Read(offset uint64) (Record, error) {
 	for {
 		l.mu.RLock()
@@ -363,33 +374,57 @@ func (l *Log) Read(offset uint64) (Record, error) {
 			return Record{}, fmt.Errorf("%w: offset %d >= next %d", ErrNotFound, offset, l.visible.Load())
 		}
 		s := l.findLocked(offset)
-		pos, end := s.locate(offset)
+		pos := s.framePos(offset)
+		size := s.size.Load()
 		s.acquire()
 		mm := s.mm // set under l.mu
 		epoch := l.epoch.Load()
 		l.mu.RUnlock()
 
-		var rec Record
-		var err error
-		if end <= int64(len(mm)) {
-			rec, err = findRecord(s, mm[pos:end], pos, offset)
-			if err == nil {
-				rec.Data = append([]byte(nil), rec.Data...)
-			}
-		} else {
-			bp := l.getReadBuf(end - pos)
-			rec, err = readAt(s, *bp, pos, offset)
-			if err == nil {
-				rec.Data = append([]byte(nil), rec.Data...)
-			}
-			l.readBufs.Put(bp)
-		}
+		rec, err := l.readFrame(s, mm, pos, size, offset)
 		s.release()
 		if l.epoch.Load() != epoch {
 			continue // TruncateBack ran meanwhile: look again
 		}
 		return rec, err
 	}
+}
+
+// readFrame returns a copy of the record with offset off from the frame at
+// pos of s (size bytes written), through the mapping mm when it covers the
+// frame and with pread otherwise.
+func (l *Log) readFrame(s *segment, mm []byte, pos, size int64, off uint64) (Record, error) {
+	if pos+frameHeaderSize > size {
+		return Record{}, s.corrupt(off, pos)
+	}
+	var h frameHeader
+	if pos+frameHeaderSize <= int64(len(mm)) {
+		h = parseFrameHeader(mm[pos:])
+	} else {
+		var hb [frameHeaderSize]byte
+		if _, err := s.f.ReadAt(hb[:], pos); err != nil {
+			return Record{}, fmt.Errorf("wal: read: %w", err)
+		}
+		h = parseFrameHeader(hb[:])
+	}
+	if h.size() > size-pos {
+		return Record{}, s.corrupt(off, pos)
+	}
+	end := pos + h.size()
+	if end <= int64(len(mm)) {
+		rec, err := findRecord(s, mm[pos:end], pos, off)
+		if err == nil {
+			rec.Data = append([]byte(nil), rec.Data...)
+		}
+		return rec, err
+	}
+	bp := l.getReadBuf(h.size())
+	rec, err := readAt(s, *bp, pos, off)
+	if err == nil {
+		rec.Data = append([]byte(nil), rec.Data...)
+	}
+	l.readBufs.Put(bp)
+	return rec, err
 }
 
 // readAt reads the file range at pos into buf and returns the record with
@@ -414,19 +449,11 @@ func findRecord(s *segment, buf []byte, pos int64, off uint64) (Record, error) {
 			p += int(h.size())
 			continue
 		}
-		f := buf[p : p+int(h.size())]
-		if !checkFrame(f, h) {
+		data, ok := verifiedRecord(buf[p:p+int(h.size())], h, int64(off-h.first))
+		if !ok {
 			break
 		}
-		payload := f[frameHeaderSize:]
-		q := 0
-		for i := h.first; ; i++ {
-			data, nq, _ := nextRecord(payload, q) // checkFrame validated the layout
-			if i == off {
-				return Record{Offset: off, Time: h.time, Data: data}, nil
-			}
-			q = nq
-		}
+		return Record{Offset: off, Time: h.time, Data: data}, nil
 	}
 	return Record{}, s.corrupt(off, pos+int64(p))
 }
