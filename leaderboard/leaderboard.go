@@ -182,7 +182,7 @@ func (b *Board) Add(member string, score float64, flags ...AddFlag) (changed boo
 	if !ok {
 		return changed, b.insert(member, h, score)
 	}
-	b.update(id, score)
+	b.update(b.keyFor(id, member), score)
 	return changed, nil
 }
 
@@ -209,7 +209,7 @@ func (b *Board) Incr(member string, delta float64) (float64, error) {
 		return cur, fmt.Errorf("%w: %q: %v + %v", ErrNaN, member, cur, delta)
 	}
 	if score != cur {
-		b.update(id, score)
+		b.update(b.keyFor(id, member), score)
 	}
 	return score, nil
 }
@@ -237,9 +237,16 @@ func (b *Board) keyOf(id uint32) key {
 	return key{s: e.s, t: e.t, id: id, m: view(b.ms.bytes(e))}
 }
 
-// update moves entry id to score, which differs from its current score.
-func (b *Board) update(id uint32, score float64) {
-	old := b.keyOf(id)
+// keyFor is keyOf for entry id of member, which the caller holds: it spares
+// the arena lookup of the member bytes.
+func (b *Board) keyFor(id uint32, member string) key {
+	e := b.ms.ents.at(id)
+	return key{s: e.s, t: e.t, id: id, m: member}
+}
+
+// update moves the stored key old to score, which differs from its current
+// score.
+func (b *Board) update(old key, score float64) {
 	k := old
 	if b.arrival {
 		k.t = b.tie("")
@@ -249,7 +256,7 @@ func (b *Board) update(id uint32, score float64) {
 		b.tr.remove(&old)
 		b.tr.insert(&k)
 	}
-	e := b.ms.ents.at(id)
+	e := b.ms.ents.at(k.id)
 	e.s, e.t = k.s, k.t
 }
 
@@ -262,7 +269,7 @@ func (b *Board) Remove(member string) bool {
 	if !ok {
 		return false
 	}
-	k := b.keyOf(id)
+	k := b.keyFor(id, member)
 	b.tr.remove(&k)
 	b.ms.unindex(id, h)
 	b.tr.forget(id)
@@ -289,12 +296,13 @@ func (b *Board) Rank(member string) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	return b.rankOf(id), true
+	k := b.keyFor(id, member)
+	return b.rankOf(&k), true
 }
 
-func (b *Board) rankOf(id uint32) int {
-	k := b.keyOf(id)
-	return b.tr.n - 1 - b.tr.countLess(&k)
+// rankOf returns the descending rank of the stored key k.
+func (b *Board) rankOf(k *key) int {
+	return b.tr.n - 1 - b.tr.countLess(k)
 }
 
 // Len returns the number of members (ZCARD). Cost O(1).
@@ -370,7 +378,8 @@ func (b *Board) Around(member string, n int, dst []Entry) []Entry {
 	if !ok {
 		return dst
 	}
-	r := b.rankOf(id)
+	k := b.keyFor(id, member)
+	r := b.rankOf(&k)
 	n = min(n, b.tr.n) // r+n cannot overflow
 	start := max(r-n, 0)
 	stop := min(r+n, b.tr.n-1)

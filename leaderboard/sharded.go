@@ -88,8 +88,8 @@ func (s *Sharded) Rank(member string) (int, bool) {
 		home.mu.RUnlock()
 		return 0, false
 	}
-	r := home.rankOf(id)
 	k := home.keyOf(id) // k.m views immutable arena bytes: valid after unlock
+	r := home.rankOf(&k)
 	home.mu.RUnlock()
 	k.id = noID
 	for _, b := range s.shards {

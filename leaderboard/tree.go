@@ -119,6 +119,19 @@ func (tr *tree) search(xs, ts []uint64, ids []uint32, k *key, orEqual bool) int 
 	if p == len(xs) || xs[p] != k.s {
 		return p
 	}
+	// Keys are distinct, so the first key of the score run being k itself
+	// (a stored key looked up by its own entry; t too, as a stale separator
+	// may carry an older arrival tie of the same entry) settles the answer,
+	// and so does a run of one; neither pays for a second search.
+	if ids[p] == k.id && ts[p] == k.t {
+		return p + b2i(orEqual)
+	}
+	if p+1 == len(xs) || xs[p+1] != k.s {
+		if c := tr.cmpTie(k, ts[p], ids[p]); c > 0 || orEqual && c == 0 {
+			return p + 1
+		}
+		return p
+	}
 	lo, hi := p, len(xs)
 	if k.s != ^uint64(0) {
 		hi = p + searchGE(xs[p:], k.s+1)
@@ -136,19 +149,27 @@ func (tr *tree) search(xs, ts []uint64, ids []uint32, k *key, orEqual bool) int 
 
 // searchGE returns the first index of xs (ascending) holding a value >= v,
 // or len(xs). The loop body compiles to a conditional move, so the search
-// pays no branch mispredictions.
+// pays no branch mispredictions. It halves only down to a window of
+// searchWindow values, which it counts: those compares do not depend on
+// each other, so they overlap where each halving step waits for a load.
 func searchGE(xs []uint64, v uint64) int {
-	if len(xs) == 0 {
-		return 0
-	}
 	base, n := 0, len(xs)
-	for n > 1 {
+	for n > searchWindow {
 		half := n >> 1
 		base += half & -b2i(xs[base+half] < v)
 		n -= half
 	}
-	return base + b2i(xs[base] < v)
+	// Every value before base is below v and every value from base+n on is
+	// at least v.
+	i := base
+	for _, x := range xs[base : base+n] {
+		i += b2i(x < v)
+	}
+	return i
 }
+
+// searchWindow is where searchGE switches from halving to counting.
+const searchWindow = 8
 
 // b2i compiles to SETcc: no branch.
 func b2i(b bool) int {
