@@ -9,12 +9,13 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/stretchr/testify/require"
+	"github.com/sysblocks/sysblocks/internal/testseed"
 )
 
 // movementKeys is the number of keys the movement and balance tests map: 1M as the issue
 // asks with SYSBLOCKS_LONG=1, 100k otherwise so that the race-detector run stays short.
 func movementKeys() int {
-	if long() {
+	if testseed.Long() {
 		return 1_000_000
 	}
 	return 100_000
@@ -233,9 +234,9 @@ func TestWeightsAreProportional(t *testing.T) {
 // Acquire lands on a node whose load stays within ceil(c × average), and while loads only
 // grow no node is ever above it.
 func TestBoundedLoadInvariant(t *testing.T) {
-	rng := rand.New(rand.NewPCG(testSeed(t), 3))
+	rng := rand.New(rand.NewPCG(testseed.Seed(t), 3))
 	ops := 20_000
-	if long() {
+	if testseed.Long() {
 		ops = 500_000
 	}
 	for _, c := range []float64{1.05, 1.25, 2} {

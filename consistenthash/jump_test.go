@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/sysblocks/sysblocks/internal/testseed"
 )
 
 // referenceJump transcribes the C++ code published in Lamping & Veach (2014), figure 1:
@@ -71,7 +72,7 @@ func TestJumpKnownValues(t *testing.T) {
 // TestJumpMatchesReference compares Jump with the transcription on a table of keys ×
 // bucket counts, including the extremes of both.
 func TestJumpMatchesReference(t *testing.T) {
-	rng := rand.New(rand.NewPCG(testSeed(t), 1))
+	rng := rand.New(rand.NewPCG(testseed.Seed(t), 1))
 	keys := []uint64{0, 1, 2, math.MaxUint64, math.MaxUint64 - 1, 1 << 63, 0xdeadbeef}
 	for range 200 {
 		keys = append(keys, rng.Uint64())
@@ -96,7 +97,7 @@ func TestJumpInvalidBuckets(t *testing.T) {
 // TestJumpMonotone checks the defining property: growing n to n+1 either keeps a key's
 // bucket or moves it to the new bucket n.
 func TestJumpMonotone(t *testing.T) {
-	rng := rand.New(rand.NewPCG(testSeed(t), 2))
+	rng := rand.New(rand.NewPCG(testseed.Seed(t), 2))
 	for range 2000 {
 		k := rng.Uint64()
 		prev := Jump(k, 1)

@@ -2,38 +2,17 @@ package consistenthash
 
 import (
 	"cmp"
-	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/stretchr/testify/require"
+	"github.com/sysblocks/sysblocks/internal/testseed"
 )
-
-var seedFlag = flag.Uint64("seed", 0, "seed for randomised tests (0: from SYSBLOCKS_SEED or the clock)")
-
-// testSeed returns the seed for a randomised test and logs how to replay it.
-func testSeed(t testing.TB) uint64 {
-	seed := *seedFlag
-	if seed == 0 {
-		if v, err := strconv.ParseUint(os.Getenv("SYSBLOCKS_SEED"), 10, 64); err == nil {
-			seed = v
-		}
-	}
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (rerun with -seed %d or SYSBLOCKS_SEED=%d)", seed, seed, seed)
-	return seed
-}
-
-func long() bool { return os.Getenv("SYSBLOCKS_LONG") == "1" }
 
 // weakHash keeps 6 bits of xxhash, spread over the top and bottom of the word, so that
 // points and keys collide often: it exercises tie-breaking and the lookup table.
@@ -320,9 +299,9 @@ var modelConfigs = []Config{
 }
 
 func TestRingAgainstModel(t *testing.T) {
-	rng := rand.New(rand.NewPCG(testSeed(t), 0))
+	rng := rand.New(rand.NewPCG(testseed.Seed(t), 0))
 	rounds := 100
-	if long() {
+	if testseed.Long() {
 		rounds = 2000
 	}
 	for i := range rounds {

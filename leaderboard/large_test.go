@@ -5,15 +5,17 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/sysblocks/sysblocks/internal/testseed"
 )
 
 // TestLargeTree drives trees several levels deep through growth, churn and
 // shrinking to nothing, checking invariants and comparing the full order
 // with a sorted copy of a map oracle.
 func TestLargeTree(t *testing.T) {
-	seed := testSeed(t)
+	seed := testseed.Seed(t)
 	n := 12000
-	if long() {
+	if testseed.Long() {
 		n = 400000
 	}
 	for _, tc := range []struct {

@@ -2,36 +2,15 @@ package leaderboard
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strconv"
 	"testing"
-	"time"
+
+	"github.com/sysblocks/sysblocks/internal/testseed"
 )
-
-var seedFlag = flag.Uint64("seed", 0, "seed for randomised tests (0: from SYSBLOCKS_SEED or the clock)")
-
-// testSeed returns the seed for randomised tests and logs it so a failure
-// can be replayed with -seed.
-func testSeed(t testing.TB) uint64 {
-	s := *seedFlag
-	if s == 0 {
-		if v, err := strconv.ParseUint(os.Getenv("SYSBLOCKS_SEED"), 10, 64); err == nil {
-			s = v
-		}
-	}
-	if s == 0 {
-		s = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (rerun with -seed %d)", s, s)
-	return s
-}
-
-func long() bool { return os.Getenv("SYSBLOCKS_LONG") == "1" }
 
 // model is the oracle: a slice kept in board order (highest first).
 type model struct {
@@ -360,9 +339,9 @@ func compareAll(b *Board, m *model) error {
 }
 
 func TestDifferential(t *testing.T) {
-	seed := testSeed(t)
+	seed := testseed.Seed(t)
 	seeds, steps := 24, 3000
-	if long() {
+	if testseed.Long() {
 		seeds, steps = 400, 20000
 	}
 	for _, arrival := range []bool{false, true} {

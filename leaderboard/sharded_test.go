@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/sysblocks/sysblocks/internal/testseed"
 )
 
 // partitioned is what Sharded and ScoreSharded share, for one test.
@@ -33,9 +34,9 @@ var (
 // TestPartitionedDifferential compares both sharded variants with a single
 // Board (itself checked against the model) over random streams.
 func TestPartitionedDifferential(t *testing.T) {
-	seed := testSeed(t)
+	seed := testseed.Seed(t)
 	steps := 10000
-	if long() {
+	if testseed.Long() {
 		steps = 200000
 	}
 	for _, tb := range []TieBreak{ByMember, ByArrival} {

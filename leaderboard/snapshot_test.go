@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/sysblocks/sysblocks/internal/testseed"
 )
 
 func snapshotOf(t testing.TB, b *Board) []byte {
@@ -19,7 +20,7 @@ func snapshotOf(t testing.TB, b *Board) []byte {
 }
 
 func TestSnapshotRoundTrip(t *testing.T) {
-	seed := testSeed(t)
+	seed := testseed.Seed(t)
 	for _, tb := range []TieBreak{ByMember, ByArrival} {
 		for _, n := range []int{0, 1, 63, 64, 65, 5000} {
 			t.Run(strconv.Itoa(int(tb))+"/"+strconv.Itoa(n), func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sysblocks/sysblocks/internal/testseed"
 	"github.com/sysblocks/sysblocks/wal"
 )
 
@@ -145,7 +146,7 @@ func TestCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns child processes")
 	}
-	seed := testSeed(t)
+	seed := testseed.Seed(t)
 	t.Run("submit", func(t *testing.T) { crashRounds(t, seed, 0) })
 	t.Run("batch", func(t *testing.T) { crashRounds(t, seed, 16) })
 }
@@ -155,7 +156,7 @@ func TestCrash(t *testing.T) {
 func crashRounds(t *testing.T, seed uint64, batch int) {
 	rng := rand.New(rand.NewPCG(seed, uint64(batch)))
 	rounds, producers, each := 10, 8, uint64(300)
-	if long() {
+	if testseed.Long() {
 		rounds, producers, each = 60, 16, 1000
 	}
 	dir := t.TempDir()

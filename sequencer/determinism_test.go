@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sysblocks/sysblocks/internal/testseed"
 	"github.com/sysblocks/sysblocks/orderbook"
 	"github.com/sysblocks/sysblocks/wal"
 )
@@ -135,9 +136,9 @@ func orderStream(rng *rand.Rand, p, n int) [][]byte {
 // (same Hash as the live one), lets it carry on live, and finally replays the
 // whole journal into a third book: same Hash, same trades, same refusals.
 func TestDeterministicReplay(t *testing.T) {
-	seed := testSeed(t)
+	seed := testseed.Seed(t)
 	producers, each := 4, 400
-	if long() {
+	if testseed.Long() {
 		producers, each = 8, 20000
 	}
 	streams := make([][][]byte, producers)

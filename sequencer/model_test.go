@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sysblocks/sysblocks/internal/testseed"
 	"github.com/sysblocks/sysblocks/wal"
 )
 
@@ -95,9 +96,9 @@ func pickSourceSeq(rng *rand.Rand, latest uint64) uint64 {
 // checks every answer, every delivered event and every replay against
 // seqModel.
 func TestModel(t *testing.T) {
-	seed := testSeed(t)
+	seed := testseed.Seed(t)
 	rounds, steps := 6, 400
-	if long() {
+	if testseed.Long() {
 		rounds, steps = 100, 2000
 	}
 	for round := range rounds {
@@ -234,7 +235,7 @@ func nonNilSeqs(seqs []uint64) []uint64 {
 // streams: gap-free, each source in its own order, identical.
 func TestConcurrentProducers(t *testing.T) {
 	producers, each := 16, 50
-	if long() {
+	if testseed.Long() {
 		producers, each = 64, 2000
 	}
 	submitConcurrently(t, wal.SyncAlways, Options{}, producers, each, 1)

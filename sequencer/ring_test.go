@@ -3,38 +3,15 @@ package sequencer
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/sysblocks/sysblocks/internal/testseed"
 )
-
-var seedFlag = flag.Uint64("seed", 0, "seed for randomised tests (0: from SYSBLOCKS_SEED or the clock)")
-
-// testSeed returns the seed of a randomised test and logs it so a failure
-// can be replayed with -seed or SYSBLOCKS_SEED.
-func testSeed(t testing.TB) uint64 {
-	t.Helper()
-	seed := *seedFlag
-	if seed == 0 {
-		if s, err := strconv.ParseUint(os.Getenv("SYSBLOCKS_SEED"), 10, 64); err == nil {
-			seed = s
-		}
-	}
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (rerun with -seed %d or SYSBLOCKS_SEED=%d)", seed, seed, seed)
-	return seed
-}
-
-func long() bool { return os.Getenv("SYSBLOCKS_LONG") == "1" }
 
 var strategies = []WaitStrategy{Block, Yield, BusySpin}
 
@@ -110,9 +87,9 @@ func TestRingClaimErrors(t *testing.T) {
 // one goroutine with random claim, publish, read and release steps and checks
 // every step against a plain slice queue.
 func TestRingModel(t *testing.T) {
-	seed := testSeed(t)
+	seed := testseed.Seed(t)
 	rounds := 20
-	if long() {
+	if testseed.Long() {
 		rounds = 500
 	}
 	for round := range rounds {
@@ -213,7 +190,7 @@ type item struct {
 // in its order, after passing both stages.
 func TestRingConcurrent(t *testing.T) {
 	perProducer := 20000
-	if long() {
+	if testseed.Long() {
 		perProducer = 500000
 	}
 	for _, ws := range strategies {

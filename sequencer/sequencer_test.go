@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sysblocks/sysblocks/internal/testseed"
 	"github.com/sysblocks/sysblocks/wal"
 )
 
@@ -573,7 +574,7 @@ func TestSubmitBatchTooLarge(t *testing.T) {
 // TestConcurrentProducers does.
 func TestConcurrentBatches(t *testing.T) {
 	producers, each := 16, 200
-	if long() {
+	if testseed.Long() {
 		producers, each = 64, 5000
 	}
 	submitConcurrently(t, wal.SyncAlways, Options{RingSize: 64, MaxBatch: 32}, producers, each, 32)
