@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/sysblocks/sysblocks/internal/testseed"
 )
 
 type namedIndex struct {
@@ -91,10 +92,10 @@ func TestDifferential(t *testing.T) {
 	if testing.Short() {
 		seeds, ops = 4, 1500
 	}
-	if long() {
+	if testseed.Long() {
 		seeds, ops, ids = 60, 5000, 2000
 	}
-	base := baseSeed(t)
+	base := testseed.Seed(t)
 	for s := range seeds {
 		seed := base + uint64(s)
 		t.Run("", func(t *testing.T) {

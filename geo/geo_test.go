@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/sysblocks/sysblocks/internal/testseed"
 )
 
 func TestDistance(t *testing.T) {
@@ -341,9 +342,9 @@ func TestConcurrentReadersOneWriter(t *testing.T) {
 // TestRectLowerBound checks the pruning bound of Nearest: never above the Distance of any point
 // of the rectangle (sampled, corners and edges included) and exact (0) inside.
 func TestRectLowerBound(t *testing.T) {
-	g := newGen(baseSeed(t))
+	g := newGen(testseed.Seed(t))
 	n := 20000
-	if long() {
+	if testseed.Long() {
 		n = 500000
 	}
 	for range n {

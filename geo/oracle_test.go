@@ -2,36 +2,11 @@ package geo
 
 import (
 	"cmp"
-	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
-	"strconv"
-	"testing"
-	"time"
 )
-
-// The randomised tests print their seed; rerun one with -geo.seed=N or SYSBLOCKS_GEO_SEED=N.
-var seedFlag = flag.Uint64("geo.seed", 0, "base seed for randomised geo tests (0: from the clock)")
-
-func baseSeed(t testing.TB) uint64 {
-	s := *seedFlag
-	if v := os.Getenv("SYSBLOCKS_GEO_SEED"); v != "" && s == 0 {
-		var err error
-		if s, err = strconv.ParseUint(v, 10, 64); err != nil {
-			t.Fatalf("SYSBLOCKS_GEO_SEED: %v", err)
-		}
-	}
-	if s == 0 {
-		s = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (rerun with -geo.seed=%d)", s, s)
-	return s
-}
-
-func long() bool { return os.Getenv("SYSBLOCKS_LONG") == "1" }
 
 // model is the brute-force oracle: a map scanned in full for every query.
 type model map[uint64]Point

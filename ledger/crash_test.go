@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/sysblocks/sysblocks/internal/testseed"
 	"github.com/sysblocks/sysblocks/wal"
 )
 
@@ -116,7 +117,7 @@ func TestCrashConcurrent(t *testing.T) {
 		t.Skip("in the child")
 	}
 	rounds := 3
-	if long() {
+	if testseed.Long() {
 		rounds = 30
 	}
 	r := newRand(t)
@@ -185,7 +186,7 @@ func TestCrashReplay(t *testing.T) {
 		t.Skip("in the child")
 	}
 	rounds := 4
-	if long() {
+	if testseed.Long() {
 		rounds = 40
 	}
 	r := newRand(t)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/sysblocks/sysblocks/internal/testseed"
 )
 
 // fakeClock is an injectable clock that moves only when told.
@@ -283,7 +284,7 @@ func TestEmptyBatch(t *testing.T) {
 }
 
 func newRand(t testing.TB) *rand.Rand {
-	s := testSeed(t)
+	s := testseed.Seed(t)
 	return rand.New(rand.NewPCG(s, s>>1))
 }
 

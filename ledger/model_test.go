@@ -1,43 +1,20 @@
 package ledger
 
 import (
-	"flag"
 	"fmt"
 	"maps"
 	"math"
 	"math/big"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"sort"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/sysblocks/sysblocks/internal/testseed"
 )
-
-var seedFlag = flag.Uint64("seed", 0, "seed for randomised tests (default: LEDGER_SEED or time-based)")
-
-// testSeed returns the seed for randomised tests: -seed, $LEDGER_SEED, or the clock; it is
-// logged so a failure can be replayed.
-func testSeed(t testing.TB) uint64 {
-	seed := *seedFlag
-	if seed == 0 {
-		if s := os.Getenv("LEDGER_SEED"); s != "" {
-			v, err := strconv.ParseUint(s, 10, 64)
-			require.NoError(t, err, "LEDGER_SEED")
-			seed = v
-		}
-	}
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (rerun with -seed %d or LEDGER_SEED=%d)", seed, seed, seed)
-	return seed
-}
-
-func long() bool { return os.Getenv("SYSBLOCKS_LONG") != "" }
 
 // model is the oracle: maps, math/big arithmetic, a full copy of the state to roll a linked
 // chain back, and a scan of every transfer to expire pending ones. It shares no code with the
@@ -704,9 +681,9 @@ func (g *gen) retry(m *model) Transfer {
 }
 
 func TestModel(t *testing.T) {
-	seed := testSeed(t)
+	seed := testseed.Seed(t)
 	seeds, batches := 40, 150
-	if long() {
+	if testseed.Long() {
 		seeds, batches = 500, 400 // with the crash tests, 138 s on the shared 2-core machine
 	}
 	if testing.Short() {
