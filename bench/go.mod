@@ -9,18 +9,22 @@ require (
 	github.com/dgryski/go-jump v0.0.0-20170409065014-e1f439676b57
 	github.com/golang/geo v0.0.0-20260818125358-b200a1149890
 	github.com/golang/groupcache v0.0.0-20241129210726-2c02b8208cf8
-	github.com/google/btree v1.1.3
 	github.com/hashicorp/raft-wal v0.4.0
 	github.com/i25959341/orderbook v0.2.5
-	github.com/mmcloughlin/geohash v0.10.0
+	github.com/redis/go-redis/v9 v9.22.0
 	github.com/sethvargo/go-limiter v0.7.1
 	github.com/stathat/consistent v1.0.0
-	github.com/stretchr/testify v1.12.1
 	github.com/throttled/throttled/v2 v2.15.0
 	github.com/tidwall/rtree v1.10.0
 	github.com/tidwall/wal v1.2.1
 	github.com/ulule/limiter/v3 v3.11.2
 	golang.org/x/time v0.14.0
+)
+
+require (
+	github.com/google/btree v1.1.3 // indirect
+	github.com/mmcloughlin/geohash v0.10.0 // indirect
+	go.uber.org/atomic v1.11.0 // indirect
 )
 
 require (
@@ -35,11 +39,11 @@ require (
 	github.com/hashicorp/go-immutable-radix v1.3.0 // indirect
 	github.com/hashicorp/go-msgpack v1.1.5 // indirect
 	github.com/hashicorp/golang-lru v0.5.4 // indirect
-	github.com/hashicorp/raft v1.4.0 // indirect
+	github.com/hashicorp/raft v1.4.0
 	github.com/mattn/go-colorable v0.1.6 // indirect
 	github.com/mattn/go-isatty v0.0.17 // indirect
 	github.com/pkg/errors v0.9.1 // indirect
-	github.com/shopspring/decimal v1.6.0 // indirect
+	github.com/shopspring/decimal v1.6.0
 	github.com/sysblocks/sysblocks v0.0.0-00010101000000-000000000000
 	github.com/tidwall/geoindex v1.7.0 // indirect
 	github.com/tidwall/gjson v1.10.2 // indirect
@@ -47,7 +51,6 @@ require (
 	github.com/tidwall/pretty v1.2.0 // indirect
 	github.com/tidwall/tinylru v1.1.0 // indirect
 	go.etcd.io/bbolt v1.3.6 // indirect
-	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/exp v0.0.0-20220827204233-334a2380cb91 // indirect
 	golang.org/x/sys v0.30.0 // indirect
 )

@@ -7,21 +7,23 @@ import (
 	"time"
 )
 
-func benchLimiters(b *testing.B, opts ...Option) []struct {
+// benchLimiters returns the five limiters with limit per key (the sliding
+// log at most 10, so that its logs stay small).
+func benchLimiters(b *testing.B, limit int, opts ...Option) []struct {
 	name string
 	l    Limiter
 } {
 	b.Helper()
 	// Slow policies: no key turns idle (and is swept) while the benchmark
 	// runs, so every call after setup finds its key.
-	tb, err := NewTokenBucket(0.001, 1000, opts...)
+	tb, err := NewTokenBucket(0.001, limit, opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
-	lb, _ := NewLeakyBucket(0.001, 1000, opts...)
-	fw, _ := NewFixedWindow(1000, time.Hour, opts...)
-	sl, _ := NewSlidingLog(10, time.Hour, opts...)
-	sw, _ := NewSlidingWindow(1000, time.Hour, opts...)
+	lb, _ := NewLeakyBucket(0.001, limit, opts...)
+	fw, _ := NewFixedWindow(limit, time.Hour, opts...)
+	sl, _ := NewSlidingLog(min(limit, 10), time.Hour, opts...)
+	sw, _ := NewSlidingWindow(limit, time.Hour, opts...)
 	return []struct {
 		name string
 		l    Limiter
@@ -49,7 +51,7 @@ func BenchmarkAllow(b *testing.B) {
 		}
 		b.Run(size.name, func(b *testing.B) {
 			keys := benchKeys(size.n)
-			for _, lim := range benchLimiters(b) {
+			for _, lim := range benchLimiters(b, 1000) {
 				b.Run(lim.name, func(b *testing.B) {
 					for _, k := range keys { // the keys exist before timing
 						lim.l.Allow(k)
@@ -83,6 +85,41 @@ func BenchmarkAllow(b *testing.B) {
 	}
 }
 
+// BenchmarkDeny measures Allow on keys whose quota (1 per hour, or per
+// 1000s for the buckets) is spent, so that every call is denied: the flood
+// case, where the token bucket answers RetryAfter from its memo.
+func BenchmarkDeny(b *testing.B) {
+	for _, size := range []struct {
+		name string
+		n    int
+	}{{"keys=1", 1}, {"keys=1k", 1000}} {
+		keys := benchKeys(size.n)
+		for _, lim := range benchLimiters(b, 1) {
+			for range 2 {
+				for _, k := range keys {
+					lim.l.Allow(k)
+				}
+			}
+			b.Run(size.name+"/"+lim.name, func(b *testing.B) {
+				b.ReportAllocs()
+				i, allowed := 0, 0
+				for b.Loop() {
+					if lim.l.Allow(keys[i]).Allowed {
+						allowed++
+					}
+					if i++; i == len(keys) {
+						i = 0
+					}
+				}
+				// A window ending during the run gives each key one more.
+				if allowed > len(keys) {
+					b.Fatalf("%d calls allowed past a spent quota", allowed)
+				}
+			})
+		}
+	}
+}
+
 // BenchmarkFlood measures Allow on a stream of never-seen keys with MaxKeys
 // 100k, reporting the heap held per tracked key at the end.
 func BenchmarkFlood(b *testing.B) {
@@ -111,7 +148,7 @@ func BenchmarkAllowN(b *testing.B) {
 	}{{"keys=1", 1}, {"keys=1k", 1000}} {
 		b.Run(size.name, func(b *testing.B) {
 			keys := benchKeys(size.n)
-			for _, lim := range benchLimiters(b) {
+			for _, lim := range benchLimiters(b, 1000) {
 				b.Run(lim.name, func(b *testing.B) {
 					t0 := time.Unix(1_700_000_000, 0)
 					for _, k := range keys {

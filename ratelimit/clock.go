@@ -3,6 +3,8 @@ package ratelimit
 import (
 	"sync/atomic"
 	"time"
+
+	"github.com/sysblocks/sysblocks/ratelimit/internal/exact"
 )
 
 // rebaseEvery bounds how long the default clock runs on the monotonic clock
@@ -21,7 +23,7 @@ type monoClock struct {
 
 type clockBase struct {
 	at   time.Time // with its monotonic reading
-	unix int64     // unixNano(at)
+	unix int64     // exact.UnixNano(at)
 }
 
 func newMonoClock() *monoClock {
@@ -33,7 +35,7 @@ func newMonoClock() *monoClock {
 //go:noinline
 func (c *monoClock) rebase() int64 {
 	b := &clockBase{at: time.Now()}
-	b.unix = unixNano(b.at)
+	b.unix = exact.UnixNano(b.at)
 	c.base.Store(b)
 	return b.unix
 }
@@ -55,5 +57,5 @@ func (c *config) unixNow() int64 {
 	if c.mono != nil {
 		return c.mono.unixNano()
 	}
-	return unixNano(c.now())
+	return exact.UnixNano(c.now())
 }

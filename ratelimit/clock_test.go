@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/sysblocks/sysblocks/ratelimit/internal/exact"
 )
 
 // TestMonoClock checks the default clock against time.Now, including after
@@ -25,7 +26,7 @@ func TestMonoClock(t *testing.T) {
 		near()
 	}
 	old := &clockBase{at: time.Now().Add(-2 * rebaseEvery)}
-	old.unix = unixNano(old.at) - int64(time.Hour) // a wall step the rebase must pick up
+	old.unix = exact.UnixNano(old.at) - int64(time.Hour) // a wall step the rebase must pick up
 	c.base.Store(old)
 	near()
 	require.NotSame(t, old, c.base.Load(), "a stale base is replaced")

@@ -3,6 +3,8 @@ package ratelimit
 import (
 	"math"
 	"time"
+
+	"github.com/sysblocks/sysblocks/ratelimit/internal/exact"
 )
 
 // FixedWindow counts requests per key in fixed windows aligned to the Unix
@@ -36,11 +38,12 @@ func newWinPolicy(p Policy) (winPolicy, error) {
 }
 
 // start returns the start of window k, saturating.
-func (p *winPolicy) start(k int64) int64 { return mulSat(k, p.window) }
+func (p *winPolicy) start(k int64) int64 { return exact.MulSat(k, p.window) }
 
 type fwState struct {
 	win   int64 // index of the window count belongs to
 	count int64
+	_     int64 // pads an entry to one 64-byte cache line (see inlineKey)
 }
 
 // NewFixedWindow returns a fixed-window limiter allowing limit requests per
@@ -50,7 +53,7 @@ func NewFixedWindow(limit int, window time.Duration, opts ...Option) (*FixedWind
 	err := fw.setup(opts, Policy{Limit: limit, Window: window}, newWinPolicy,
 		func(st *fwState, _ *winPolicy, _ int64) { *st = fwState{win: math.MinInt64} },
 		func(st *fwState, p *winPolicy, now int64) bool {
-			return st.count == 0 || st.win < floorDiv(now, p.window)
+			return st.count == 0 || st.win < exact.FloorDiv(now, p.window)
 		})
 	if err != nil {
 		return nil, err
@@ -60,7 +63,9 @@ func NewFixedWindow(limit int, window time.Duration, opts ...Option) (*FixedWind
 
 // Allow is AllowN(key, 1, now) with now from the limiter's clock.
 func (fw *FixedWindow) Allow(key string) Decision {
-	return fw.decide(key, 1, fw.cfg.unixNow(), (*winPolicy).fixed)
+	var d Decision
+	fw.allowAt(key, 1, fw.cfg.unixNow(), &d)
+	return d
 }
 
 // AllowN reports whether n more requests fit in the window holding now and
@@ -69,19 +74,30 @@ func (fw *FixedWindow) Allow(key string) Decision {
 // ever holds more than limit. n <= 0 or n > limit yields Allowed false and
 // RetryAfter Never. Cost: O(1), no allocation for a known key.
 func (fw *FixedWindow) AllowN(key string, n int, now time.Time) Decision {
-	return fw.decide(key, n, unixNano(now), (*winPolicy).fixed)
+	var d Decision
+	fw.allowAt(key, n, exact.UnixNano(now), &d)
+	return d
 }
 
-func (p *winPolicy) fixed(st *fwState, n int, t int64) Decision {
-	k := floorDiv(t, p.window)
+// allowAt is AllowN at t (Unix ns), writing the decision to d; see
+// TokenBucket.allowAt for why.
+func (fw *FixedWindow) allowAt(key string, n int, t int64, d *Decision) {
+	sh, e := fw.lookup(key, t)
+	e.pol.fixed(&e.st, n, t, d)
+	sh.mu.Unlock()
+	d.settle()
+}
+
+func (p *winPolicy) fixed(st *fwState, n int, t int64, d *Decision) {
+	k := exact.FloorDiv(t, p.window)
 	if k < st.win {
 		k = st.win
 	}
 	if k > st.win {
 		st.win, st.count = k, 0
 	}
-	end := p.start(addSat(k, 1))
-	d := Decision{Limit: int(p.limit), Window: time.Duration(p.window)}
+	end := p.start(exact.AddSat(k, 1))
+	*d = Decision{Limit: int(p.limit), Window: time.Duration(p.window)}
 	switch {
 	case n <= 0 || int64(n) > p.limit:
 		d.RetryAfter = Never
@@ -89,11 +105,10 @@ func (p *winPolicy) fixed(st *fwState, n int, t int64) Decision {
 		st.count += int64(n)
 		d.Allowed = true
 	default:
-		d.RetryAfter = time.Duration(subSat(end, t))
+		d.RetryAfter = time.Duration(exact.SubSat(end, t))
 	}
 	d.Remaining = int(p.limit - st.count)
 	if st.count > 0 {
-		d.ResetAfter = time.Duration(subSat(end, t))
+		d.ResetAfter = time.Duration(exact.SubSat(end, t))
 	}
-	return d
 }

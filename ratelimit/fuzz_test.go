@@ -15,7 +15,8 @@ import (
 
 // FuzzTokenBucketVsXTimeRate replays a fuzzed trace through TokenBucket and
 // x/time/rate: every 5 bytes of ops are a signed 32-bit step (times scale
-// nanoseconds) and an n. Decisions must be identical.
+// nanoseconds) and an n. Decisions must be identical, and every RetryAfter
+// exact (allowed then, not a nanosecond earlier).
 func FuzzTokenBucketVsXTimeRate(f *testing.F) {
 	f.Add(4.0, uint16(1), uint32(1), []byte{0, 0, 0, 0, 1, 0xff, 0x77, 0xe6, 0x0e, 1})
 	f.Add(0.3, uint16(3), uint32(1000), []byte{1, 0, 0, 0, 2, 0xff, 0xff, 0xff, 0xff, 1, 0x10, 0x27, 0, 0, 3})
@@ -48,6 +49,9 @@ func FuzzTokenBucketVsXTimeRate(f *testing.F) {
 				t.Fatalf("rate %v burst %d n %d at %d: got %v, x/time/rate %v", r, burst, n, now, got.Allowed, want)
 			}
 			checkDecision(t, got)
+			if !got.Allowed && got.RetryAfter != Never {
+				checkRetryAfter(t, tb, n, now, got.RetryAfter) // exact, from the memo or not
+			}
 		}
 	})
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/sysblocks/sysblocks/ratelimit/internal/exact"
 )
 
 // LeakyBucket is a per-key leaky bucket (GCRA, virtual scheduling) in
@@ -70,7 +72,8 @@ func newLBPolicy(p Policy) (lbPolicy, error) {
 
 // Allow is AllowN(key, 1, now) with now from the limiter's clock.
 func (lb *LeakyBucket) Allow(key string) Decision {
-	d, _ := lb.take(key, 1, lb.cfg.unixNow())
+	var d Decision
+	lb.take(key, 1, lb.cfg.unixNow(), &d)
 	return d
 }
 
@@ -78,7 +81,8 @@ func (lb *LeakyBucket) Allow(key string) Decision {
 // them if so. n <= 0 or n > capacity yields Allowed false and RetryAfter
 // Never. Cost: O(1), no allocation for a known key.
 func (lb *LeakyBucket) AllowN(key string, n int, now time.Time) Decision {
-	d, _ := lb.take(key, n, unixNano(now))
+	var d Decision
+	lb.take(key, n, exact.UnixNano(now), &d)
 	return d
 }
 
@@ -93,8 +97,9 @@ func (lb *LeakyBucket) Take(key string) (time.Duration, error) {
 // ErrQueueFull when the queue has no room (nothing is queued then), or
 // ErrInvalidN for n <= 0 or n > capacity. Cost: O(1).
 func (lb *LeakyBucket) TakeN(key string, n int, now time.Time) (time.Duration, error) {
-	t := unixNano(now)
-	d, delay := lb.take(key, n, t)
+	t := exact.UnixNano(now)
+	var d Decision
+	delay := lb.take(key, n, t, &d)
 	switch {
 	case d.RetryAfter == Never:
 		return 0, fmt.Errorf("%w: %d for capacity %d", ErrInvalidN, n, d.Limit)
@@ -126,38 +131,39 @@ func (lb *LeakyBucket) Wait(ctx context.Context, key string) error {
 	}
 }
 
-func (lb *LeakyBucket) take(key string, n int, t int64) (Decision, time.Duration) {
+func (lb *LeakyBucket) take(key string, n int, t int64, d *Decision) time.Duration {
 	sh, e := lb.lookup(key, t)
-	d, delay := e.pol.admit(&e.st, n, t)
+	delay := e.pol.admit(&e.st, n, t, d)
 	sh.mu.Unlock()
-	return settle(d), delay
+	d.settle()
+	return delay
 }
 
-// admit queues n requests if they fit and returns the decision and the
+// admit queues n requests if they fit, writes the decision to d and returns the
 // delay until the first of them may act.
-func (p *lbPolicy) admit(st *lbState, n int, t int64) (Decision, time.Duration) {
+func (p *lbPolicy) admit(st *lbState, n int, t int64, d *Decision) time.Duration {
 	base := max(st.tat, t)
-	d := Decision{Limit: int(p.capacity), Window: time.Duration(p.full)}
+	*d = Decision{Limit: int(p.capacity), Window: time.Duration(p.full)}
 	if n <= 0 || int64(n) > p.capacity {
 		d.RetryAfter = Never
-		p.fill(&d, base, t)
-		return d, 0
+		p.fill(d, base, t)
+		return 0
 	}
-	end := addSat(base, int64(n)*p.interval)
-	if over := subSat(end, t) - p.full; over > 0 {
+	end := exact.AddSat(base, int64(n)*p.interval)
+	if over := exact.SubSat(end, t) - p.full; over > 0 {
 		d.RetryAfter = time.Duration(over)
-		p.fill(&d, base, t)
-		return d, 0
+		p.fill(d, base, t)
+		return 0
 	}
 	st.tat = end
 	d.Allowed = true
-	p.fill(&d, end, t)
-	return d, time.Duration(base - t)
+	p.fill(d, end, t)
+	return time.Duration(base - t)
 }
 
 // fill sets Remaining and ResetAfter for a queue that empties at tat.
 func (p *lbPolicy) fill(d *Decision, tat, t int64) {
-	level := max(subSat(tat, t), 0)
+	level := max(exact.SubSat(tat, t), 0)
 	d.Remaining = int(max(p.full-level, 0) / p.interval)
 	d.ResetAfter = time.Duration(level)
 }

@@ -66,10 +66,11 @@ func TestLeakyBucketProperties(t *testing.T) {
 				st, p := e.st, e.pol
 				sh.mu.Unlock()
 				early, due := st, st
-				if d, _ := p.admit(&early, 1, now+int64(m.RetryAfter)-1); d.Allowed {
+				var d Decision
+				if p.admit(&early, 1, now+int64(m.RetryAfter)-1, &d); d.Allowed {
 					t.Fatalf("seed %d trace %d step %d: room before RetryAfter %v", seed, tr, s, m.RetryAfter)
 				}
-				if d, _ := p.admit(&due, 1, now+int64(m.RetryAfter)); !d.Allowed {
+				if p.admit(&due, 1, now+int64(m.RetryAfter), &d); !d.Allowed {
 					t.Fatalf("seed %d trace %d step %d: no room at RetryAfter %v", seed, tr, s, m.RetryAfter)
 				}
 				continue

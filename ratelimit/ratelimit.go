@@ -184,9 +184,8 @@ func newPolicies[P any](c config, def Policy, mk func(Policy) (P, error)) (*P, m
 
 // settle marks a denial whose wait cannot be expressed (it saturated at the
 // end of representable time) as Never.
-func settle(d Decision) Decision {
+func (d *Decision) settle() {
 	if !d.Allowed && d.RetryAfter <= 0 {
 		d.RetryAfter = Never
 	}
-	return d
 }

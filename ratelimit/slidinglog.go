@@ -3,6 +3,8 @@ package ratelimit
 import (
 	"math"
 	"time"
+
+	"github.com/sysblocks/sysblocks/ratelimit/internal/exact"
 )
 
 // SlidingLog keeps, per key, the log of allowed requests of the last window
@@ -45,7 +47,7 @@ func NewSlidingLog(limit int, window time.Duration, opts ...Option) (*SlidingLog
 			st.head, st.count, st.sum, st.last = 0, 0, 0, math.MinInt64 // keep buf for reuse
 		},
 		func(st *slState, p *winPolicy, now int64) bool {
-			return st.count == 0 || st.newest().at <= subSat(now, p.window)
+			return st.count == 0 || st.newest().at <= exact.SubSat(now, p.window)
 		})
 	if err != nil {
 		return nil, err
@@ -55,7 +57,9 @@ func NewSlidingLog(limit int, window time.Duration, opts ...Option) (*SlidingLog
 
 // Allow is AllowN(key, 1, now) with now from the limiter's clock.
 func (sl *SlidingLog) Allow(key string) Decision {
-	return sl.decide(key, 1, sl.cfg.unixNow(), (*winPolicy).slide)
+	var d Decision
+	sl.allowAt(key, 1, sl.cfg.unixNow(), &d)
+	return d
 }
 
 // AllowN reports whether n more requests fit in the window (now−window, now]
@@ -65,7 +69,9 @@ func (sl *SlidingLog) Allow(key string) Decision {
 // (expiry pops what it drops); RetryAfter on a denial walks the log, O(log
 // length). No allocation for a known key once its log has grown.
 func (sl *SlidingLog) AllowN(key string, n int, now time.Time) Decision {
-	return sl.decide(key, n, unixNano(now), (*winPolicy).slide)
+	var d Decision
+	sl.allowAt(key, n, exact.UnixNano(now), &d)
+	return d
 }
 
 func (st *slState) at(i int) *slEvent { return &st.buf[(st.head+i)%len(st.buf)] }
@@ -91,16 +97,25 @@ func (st *slState) push(at, n int64) {
 	st.sum += n
 }
 
-func (p *winPolicy) slide(st *slState, n int, now int64) Decision {
+// allowAt is AllowN at t (Unix ns), writing the decision to d; see
+// TokenBucket.allowAt for why.
+func (sl *SlidingLog) allowAt(key string, n int, t int64, d *Decision) {
+	sh, e := sl.lookup(key, t)
+	e.pol.slide(&e.st, n, t, d)
+	sh.mu.Unlock()
+	d.settle()
+}
+
+func (p *winPolicy) slide(st *slState, n int, now int64, d *Decision) {
 	t := max(now, st.last)
 	st.last = t
-	cut := subSat(t, p.window)
+	cut := exact.SubSat(t, p.window)
 	for st.count > 0 && st.buf[st.head].at <= cut {
 		st.sum -= st.buf[st.head].n
 		st.head = (st.head + 1) % len(st.buf)
 		st.count--
 	}
-	d := Decision{Limit: int(p.limit), Window: time.Duration(p.window)}
+	*d = Decision{Limit: int(p.limit), Window: time.Duration(p.window)}
 	switch {
 	case n <= 0 || int64(n) > p.limit:
 		d.RetryAfter = Never
@@ -113,14 +128,13 @@ func (p *winPolicy) slide(st *slState, n int, now int64) Decision {
 		for i := 0; i < st.count; i++ {
 			e := st.at(i)
 			if need -= e.n; need <= 0 {
-				d.RetryAfter = time.Duration(subSat(addSat(e.at, p.window), now))
+				d.RetryAfter = time.Duration(exact.SubSat(exact.AddSat(e.at, p.window), now))
 				break
 			}
 		}
 	}
 	d.Remaining = int(p.limit - st.sum)
 	if st.count > 0 {
-		d.ResetAfter = time.Duration(subSat(addSat(st.newest().at, p.window), now))
+		d.ResetAfter = time.Duration(exact.SubSat(exact.AddSat(st.newest().at, p.window), now))
 	}
-	return d
 }

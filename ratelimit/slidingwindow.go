@@ -3,6 +3,8 @@ package ratelimit
 import (
 	"math"
 	"time"
+
+	"github.com/sysblocks/sysblocks/ratelimit/internal/exact"
 )
 
 // SlidingWindow is the sliding-window counter (Cloudflare's): per key, the
@@ -33,8 +35,8 @@ func NewSlidingWindow(limit int, window time.Duration, opts ...Option) (*Sliding
 	err := sw.setup(opts, Policy{Limit: limit, Window: window}, newWinPolicy,
 		func(st *swState, _ *winPolicy, _ int64) { *st = swState{win: math.MinInt64} },
 		func(st *swState, p *winPolicy, now int64) bool {
-			k := floorDiv(now, p.window)
-			return k >= addSat(st.win, 2) || (st.cur == 0 && (st.prev == 0 || k > st.win))
+			k := exact.FloorDiv(now, p.window)
+			return k >= exact.AddSat(st.win, 2) || (st.cur == 0 && (st.prev == 0 || k > st.win))
 		})
 	if err != nil {
 		return nil, err
@@ -44,7 +46,9 @@ func NewSlidingWindow(limit int, window time.Duration, opts ...Option) (*Sliding
 
 // Allow is AllowN(key, 1, now) with now from the limiter's clock.
 func (sw *SlidingWindow) Allow(key string) Decision {
-	return sw.decide(key, 1, sw.cfg.unixNow(), (*winPolicy).weighted)
+	var d Decision
+	sw.allowAt(key, 1, sw.cfg.unixNow(), &d)
+	return d
 }
 
 // AllowN reports whether n more requests fit under the weighted count
@@ -54,27 +58,38 @@ func (sw *SlidingWindow) Allow(key string) Decision {
 // or n > limit yields Allowed false and RetryAfter Never. Cost: O(1), no
 // allocation for a known key.
 func (sw *SlidingWindow) AllowN(key string, n int, now time.Time) Decision {
-	return sw.decide(key, n, unixNano(now), (*winPolicy).weighted)
+	var d Decision
+	sw.allowAt(key, n, exact.UnixNano(now), &d)
+	return d
 }
 
-func (p *winPolicy) weighted(st *swState, n int, t int64) Decision {
-	k := floorDiv(t, p.window)
+// allowAt is AllowN at t (Unix ns), writing the decision to d; see
+// TokenBucket.allowAt for why.
+func (sw *SlidingWindow) allowAt(key string, n int, t int64, d *Decision) {
+	sh, e := sw.lookup(key, t)
+	e.pol.weighted(&e.st, n, t, d)
+	sh.mu.Unlock()
+	d.settle()
+}
+
+func (p *winPolicy) weighted(st *swState, n int, t int64, d *Decision) {
+	k := exact.FloorDiv(t, p.window)
 	if k < st.win {
 		k = st.win
 	}
 	switch {
 	case k == st.win:
-	case k == addSat(st.win, 1):
+	case k == exact.AddSat(st.win, 1):
 		st.prev, st.cur = st.cur, 0
 	default:
 		st.prev, st.cur = 0, 0
 	}
 	st.win = k
 	start := p.start(k)
-	off := max(subSat(t, start), 0)
+	off := max(exact.SubSat(t, start), 0)
 	w := uint64(p.window)
 	rest := w - uint64(off) // part of the previous window still covered, ns
-	d := Decision{Limit: int(p.limit), Window: time.Duration(p.window)}
+	*d = Decision{Limit: int(p.limit), Window: time.Duration(p.window)}
 	free := p.limit - st.cur - int64(n) // room left for the previous window's weight
 	switch {
 	case n <= 0 || int64(n) > p.limit:
@@ -84,25 +99,24 @@ func (p *winPolicy) weighted(st *swState, n int, t int64) Decision {
 		d.Allowed = true
 	case free >= 0:
 		// Later in this window: prev·(w−off') <= free·w.
-		q, _ := mulDiv(uint64(free), w, uint64(st.prev))
-		d.RetryAfter = time.Duration(addSat(start, int64(w-q)) - t)
+		q, _ := exact.MulDiv(uint64(free), w, uint64(st.prev))
+		d.RetryAfter = time.Duration(exact.AddSat(start, int64(w-q)) - t)
 	default:
 		// In the next window cur becomes the previous one:
 		// cur·(w−off') <= (limit−n)·w.
-		q, _ := mulDiv(uint64(p.limit-int64(n)), w, uint64(st.cur))
-		d.RetryAfter = time.Duration(subSat(addSat(p.start(addSat(k, 1)), int64(w-q)), t))
+		q, _ := exact.MulDiv(uint64(p.limit-int64(n)), w, uint64(st.cur))
+		d.RetryAfter = time.Duration(exact.SubSat(exact.AddSat(p.start(exact.AddSat(k, 1)), int64(w-q)), t))
 	}
 	// Remaining: limit − cur − ceil(prev·rest/w), at least 0.
-	used, inexact := mulDiv(uint64(st.prev), rest, w)
+	used, inexact := exact.MulDiv(uint64(st.prev), rest, w)
 	if inexact {
 		used++
 	}
 	d.Remaining = int(max(p.limit-st.cur-int64(used), 0))
 	switch {
 	case st.cur > 0:
-		d.ResetAfter = time.Duration(subSat(p.start(addSat(k, 2)), t))
+		d.ResetAfter = time.Duration(exact.SubSat(p.start(exact.AddSat(k, 2)), t))
 	case st.prev > 0 && rest > 0:
-		d.ResetAfter = time.Duration(subSat(p.start(addSat(k, 1)), t))
+		d.ResetAfter = time.Duration(exact.SubSat(p.start(exact.AddSat(k, 1)), t))
 	}
-	return d
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/sysblocks/sysblocks/ratelimit/internal/exact"
 )
 
 // store is the per-key state of a limiter: fastcache-style shards selected
@@ -38,10 +39,11 @@ type store[S, P any] struct {
 }
 
 // inlineKey is the longest key stored inside its entry: comparing it then
-// reads the entry's own cache line, and a new key allocates nothing. 27
-// bytes hold "ip:" and any IPv4 address, and make a token-bucket entry 64
-// bytes.
-const inlineKey = 27
+// reads the entry's own cache line, and a new key allocates nothing. 19
+// bytes hold "ip:" and any IPv4 address, and make the entries of the token
+// bucket (with its denial memo), the fixed window and the sliding window
+// exactly 64 bytes.
+const inlineKey = 19
 
 // Values of entry.kl besides 1+len(key) for an inline key.
 const (
@@ -259,7 +261,7 @@ func (s *store[S, P]) remove(sh *shard[S, P], i uint32) {
 func (s *store[S, P]) sweep(sh *shard[S, P], now int64) {
 	for i := uint32(0); int(i) < len(sh.tab); {
 		e := &sh.tab[i]
-		if e.kl != emptySlot && subSat(now, e.seen) >= sweepGrace && s.idle(&e.st, e.pol, now) {
+		if e.kl != emptySlot && exact.SubSat(now, e.seen) >= sweepGrace && s.idle(&e.st, e.pol, now) {
 			s.remove(sh, i)
 			continue
 		}
@@ -310,14 +312,6 @@ func (s *store[S, P]) setup(opts []Option, def Policy, mk func(Policy) (P, error
 	s.init(c, d, over)
 	s.reset, s.idle = reset, idle
 	return nil
-}
-
-// decide runs one decision for key at t (Unix ns) under its shard's lock.
-func (s *store[S, P]) decide(key string, n int, t int64, f func(*P, *S, int, int64) Decision) Decision {
-	sh, e := s.lookup(key, t)
-	d := settle(f(e.pol, &e.st, n, t))
-	sh.mu.Unlock()
-	return d
 }
 
 // Len returns the number of keys currently tracked. Cost: O(shards); it locks

@@ -260,9 +260,11 @@ func TestStoreModel(t *testing.T) {
 	}
 }
 
-// TestEntryFitsCacheLine guards the token bucket's layout: one entry per
-// 64-byte cache line is what keeps a cold lookup to about two misses.
+// TestEntryFitsCacheLine guards the layouts: one entry per 64-byte cache
+// line is what keeps a cold lookup to about two misses.
 func TestEntryFitsCacheLine(t *testing.T) {
 	require.Equal(t, uintptr(64), unsafe.Sizeof(entry[tbState, tbPolicy]{}))
+	require.Equal(t, uintptr(64), unsafe.Sizeof(entry[fwState, winPolicy]{}))
+	require.Equal(t, uintptr(64), unsafe.Sizeof(entry[swState, winPolicy]{}))
 	require.Equal(t, uintptr(256), unsafe.Sizeof(shard[tbState, tbPolicy]{}))
 }

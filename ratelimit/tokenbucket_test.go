@@ -127,11 +127,90 @@ func TestTokenBucketSubNanosecondEdge(t *testing.T) {
 // now+retry and not one nanosecond earlier, probing a copy of the state.
 func checkRetryAfter(t *testing.T, tb *TokenBucket, n int, now int64, retry time.Duration) {
 	t.Helper()
-	sh, e := tb.lookup("k", now)
+	checkRetryAfterKey(t, tb, "k", n, now, retry)
+}
+
+func checkRetryAfterKey(t *testing.T, tb *TokenBucket, key string, n int, now int64, retry time.Duration) {
+	t.Helper()
+	sh, e := tb.lookup(key, now)
 	st, p := e.st, e.pol
 	sh.mu.Unlock()
+	st.next1 = math.MinInt64 // probe the arithmetic, not the memo
+	var d Decision
 	at := st
-	require.True(t, p.allowN(&at, n, now+int64(retry)).Allowed, "not allowed after RetryAfter %v", retry)
+	p.allowN(&at, n, now+int64(retry), &d)
+	require.True(t, d.Allowed, "not allowed after RetryAfter %v", retry)
 	before := st
-	require.False(t, p.allowN(&before, n, now+int64(retry)-1).Allowed, "allowed before RetryAfter %v", retry)
+	p.allowN(&before, n, now+int64(retry)-1, &d)
+	require.False(t, d.Allowed, "allowed before RetryAfter %v", retry)
+}
+
+// TestTokenBucketDenyMemoSaturated is the trace the redislimit fuzz target
+// found: a denial whose wait saturates at MaxInt64 must not be memoised as
+// the instant t+MaxInt64, or a later denial gets an early RetryAfter.
+func TestTokenBucketDenyMemoSaturated(t *testing.T) {
+	tb, err := NewTokenBucket(24, 1)
+	require.NoError(t, err)
+	for _, at := range []int64{3400270702189752348, -8245931967140294532, -4773603670912614228} {
+		d := tb.AllowN("k", 1, time.Unix(0, at))
+		if !d.Allowed && d.RetryAfter < math.MaxInt64 {
+			checkRetryAfterKey(t, tb, "k", 1, at, d.RetryAfter)
+		}
+	}
+}
+
+// TestTokenBucketDenyMemo floods keys, some sharing a shard, with denials
+// for various n at random instants, some going back, and requires every
+// RetryAfter to equal a fresh search on a copy of the key's state (without
+// its memo), and the memo to have answered most repeated n = 1 denials.
+func TestTokenBucketDenyMemo(t *testing.T) {
+	seed := testSeed(t)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	for round := 0; round < 50; round++ {
+		r := randRate(rng)
+		burst := 1 + rng.IntN(10)
+		tb, err := NewTokenBucket(r, burst, WithShards(1+rng.IntN(2)),
+			WithOverride("other", Policy{Rate: r / 2, Limit: burst}))
+		require.NoError(t, err)
+		keys := []string{"a", "b", "other"}
+		now := int64(1_700_000_000_000_000_000) + rng.Int64N(1e15)
+		if rng.IntN(4) == 0 {
+			now = -now // before 1970: the memo's "unknown" must not be read as an instant
+		}
+		for _, k := range keys { // empty every bucket
+			tb.AllowN(k, burst, time.Unix(0, now))
+		}
+		hits, denials := 0, 0
+		for s := 0; s < 400; s++ {
+			k := keys[rng.IntN(len(keys))]
+			n := 1 + rng.IntN(burst)
+			if rng.IntN(4) != 0 {
+				n = 1 // mostly Allow's n, which the memo serves
+			}
+			now += rng.Int64N(int64(float64(time.Second)/r/50) + 2)
+			if rng.IntN(20) == 0 {
+				now -= rng.Int64N(1000)
+			}
+			sh, e := tb.lookup(k, now)
+			st, p := e.st, e.pol
+			sh.mu.Unlock()
+			d := tb.AllowN(k, n, time.Unix(0, now))
+			if d.Allowed {
+				continue
+			}
+			if n == 1 {
+				denials++
+				if now < st.next1 {
+					hits++
+				}
+			}
+			after := p.advance(&st, now) - float64(n)
+			want := p.searchRetry(&st, n, now, int64(p.wait(after)))
+			require.Equal(t, want, int64(d.RetryAfter), "seed %d round %d step %d key %s n %d", seed, round, s, k, n)
+			checkRetryAfterKey(t, tb, k, n, now, d.RetryAfter)
+		}
+		if denials > 100 {
+			require.Greater(t, hits, denials/2, "seed %d round %d: the memo answered %d of %d denials", seed, round, hits, denials)
+		}
+	}
 }

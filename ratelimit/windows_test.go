@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/sysblocks/sysblocks/ratelimit/internal/exact"
 )
 
 // trace is a random stream of (instant, n) requests for one key: mostly
@@ -64,7 +65,7 @@ func TestFixedWindowModel(t *testing.T) {
 		latest := int64(-1 << 62)
 		ts, ns := trace(rng, steps, window, limit)
 		for s := range ts {
-			k := max(floorDiv(ts[s], window), latest)
+			k := max(exact.FloorDiv(ts[s], window), latest)
 			latest = k
 			want := ns[s] <= limit && counts[k]+ns[s] <= limit
 			if want {
@@ -82,7 +83,7 @@ func TestFixedWindowModel(t *testing.T) {
 			}
 			if !d.Allowed && d.RetryAfter != Never {
 				next := ts[s] + int64(d.RetryAfter)
-				if floorDiv(next, window) != k+1 || floorDiv(next-1, window) != k {
+				if exact.FloorDiv(next, window) != k+1 || exact.FloorDiv(next-1, window) != k {
 					t.Fatalf("seed %d trace %d step %d: RetryAfter %v does not land on the next window", seed, tr, s, d.RetryAfter)
 				}
 			}
@@ -180,7 +181,7 @@ func TestSlidingWindowModel(t *testing.T) {
 			return e.Add(e, big.NewRat(counts[k], 1))
 		}
 		for s := range ts {
-			k := max(floorDiv(ts[s], window), latest)
+			k := max(exact.FloorDiv(ts[s], window), latest)
 			latest = k
 			est := estimate(ts[s], k)
 			sum := new(big.Rat).Add(est, big.NewRat(int64(ns[s]), 1))
@@ -194,7 +195,7 @@ func TestSlidingWindowModel(t *testing.T) {
 			}
 			if !d.Allowed && d.RetryAfter != Never {
 				ok := func(x int64) bool {
-					kx := floorDiv(x, window)
+					kx := exact.FloorDiv(x, window)
 					e := estimate(x, kx)
 					e.Add(e, big.NewRat(int64(ns[s]), 1))
 					return e.Cmp(big.NewRat(int64(limit), 1)) <= 0
