@@ -60,7 +60,7 @@ func (b *Board) check() error {
 			if err != nil {
 				return 0, err
 			}
-			if c != in.cnt[i] {
+			if c != int(in.cnt[i]) {
 				return 0, fmt.Errorf("inner %d child %d count %d, has %d", node, i, in.cnt[i], c)
 			}
 			total += c

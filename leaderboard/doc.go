@@ -45,9 +45,30 @@
 // searched without branches) so a descent costs a handful of misses, and
 // its keys need no per-node pointers. The peer benchmark in
 // bench/leaderboard measures the difference: at 1M members the skip list
-// takes 3.5–8x the CPU time per operation and twice the memory. A score
-// change that keeps the member inside its leaf (small increments, the
-// common game update) is rewritten in place with one descent.
+// takes 2.4–7.4x the CPU time per operation (1.3–9.4x at 1k) and twice
+// the memory. A score change that keeps the member inside its leaf (small
+// increments, the common game update) is rewritten in place with one
+// descent; any other change is one pass that walks the old and the new
+// key's paths together, level by level, so their cache misses can overlap
+// (move in tree.go).
+//
+// On a big board an operation's cost is its cache misses (see below), not
+// its instructions, so nodes are not binary searched: a search compares
+// the last key of every cache line of keys at once, then counts within the
+// one line left (searchGE in tree.go), so a node's lines arrive together
+// instead of one halving step at a time.
+//
+// # Cost on a big board
+//
+// At 25M members an operation's cost is a chain of dependent cache misses:
+// index slot, entry, the lowest inner node and the leaf (for a move, the
+// old and the new path, overlapped). On the 2-core AMD EPYC VM these
+// figures come from, a dependent DRAM miss takes about 200 ns, so that
+// chain alone is about 1 µs. Measured there (BenchmarkHot, CPU time per
+// operation, machine shared with other jobs): an increment of 1–10 points
+// 2.2 µs, a uniformly random new score 2.7 µs, Rank 2.3 µs — 0.37–0.45M
+// updates per second on one core, not the 1M the issue aims for; at 1M
+// members, 1.5–1.8 µs.
 //
 // # Memory
 //
@@ -55,9 +76,15 @@
 // collector never scans them: nodes live in chunked arenas addressed by
 // uint32 (with free lists), member bytes in append-only chunks (compacted
 // when half is garbage), and the index is open addressing over uint64 slots
-// (32-bit hash tag + entry id, backward-shift deletion). Per member: a
-// 24-byte entry (score, tie key, member location), 20 bytes of leaf key at
-// 50–100% fill, 8-byte index slots at 37–75% load, and the member bytes.
+// (32-bit hash tag + entry id, backward-shift deletion). On a big board
+// (an arena past 32 MiB, an index of 8 MiB or more) that memory is
+// allocated in slabs which the kernel is asked (madvise MADV_HUGEPAGE,
+// Linux only; THP "madvise" or "always" mode) to back with 2 MiB
+// transparent huge pages, so random accesses miss the TLB less. The slabs
+// are ordinary Go memory, freed by the garbage collector with the board:
+// a Board needs no Close. Per member: a 24-byte entry (score, tie key,
+// member location), 20 bytes of leaf key at 50–100% fill, 8-byte index
+// slots at 37–75% load, and the member bytes.
 // Measured with the benchmarks' B/member metric (heap growth / members,
 // members "player:<i>" with random scores): 86 B at 1M and 80 B at 25M
 // (2.9 GB peak RSS for the whole 25M benchmark process, names included),
@@ -94,7 +121,8 @@
 //
 // Members are at most MaxMemberLen (1 MiB) bytes. Strings returned in
 // Entry.Member share the board's member arena: keeping one alive keeps its
-// arena chunk (up to 1 MiB) alive after the member is removed. Member
+// arena chunk (up to 1 MiB, or its 32 MiB slab on a big board) alive after
+// the member is removed. Member
 // lookups hash with xxhash, which is not keyed: a board fed member names by
 // an adversary can be made to probe long runs.
 package leaderboard

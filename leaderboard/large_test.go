@@ -109,3 +109,26 @@ func TestLargeTree(t *testing.T) {
 		})
 	}
 }
+
+// TestMoveSplitsMergedEdge moves a key out of a minimum-fill rightmost leaf
+// into its full left sibling: the move merges the two leaves (old path),
+// then splits the merged one again (new path) and takes the key from the
+// right half, which must keep more than the minimum fill.
+func TestMoveSplitsMergedEdge(t *testing.T) {
+	b := New()
+	for i := 0; i <= leafCap; i++ { // ascending: leaves of 48 and 17 keys
+		if _, err := b.Add("m"+strconv.Itoa(i), float64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.Remove("m" + strconv.Itoa(leafCap)) // the right leaf drops to minLeaf
+	if _, err := b.Add("m"+strconv.Itoa(leafCap-1), 10.5); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.check(); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := b.Rank("m" + strconv.Itoa(leafCap-1)); r != leafCap-1-11 {
+		t.Fatalf("rank %d, want %d", r, leafCap-1-11)
+	}
+}

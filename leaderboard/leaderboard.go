@@ -253,8 +253,7 @@ func (b *Board) update(old key, score float64) {
 	}
 	k.s = encode(score)
 	if !b.tr.rekey(&old, &k) {
-		b.tr.remove(&old)
-		b.tr.insert(&k)
+		b.tr.move(&old, &k)
 	}
 	e := b.ms.ents.at(k.id)
 	e.s, e.t = k.s, k.t

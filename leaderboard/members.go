@@ -42,6 +42,7 @@ type members struct {
 	stored  int // bytes in chunks, live and garbage
 	table   []uint64
 	count   int
+	slab    []byte // the uncarved rest of the current member slab
 }
 
 func hashOf(m string) uint32 { return uint32(xxhash.Sum64String(m)) }
@@ -123,13 +124,28 @@ func (ms *members) store(m string) (uint32, bool) {
 		if k+1 == maxChunks {
 			return 0, false
 		}
-		ms.chunks = append(ms.chunks, make([]byte, 0, max(size, len(m))))
+		ms.chunks = append(ms.chunks, ms.chunk(max(size, len(m))))
 		k++
 	}
 	p := len(ms.chunks[k])
 	ms.chunks[k] = append(ms.chunks[k], m...)
 	ms.stored += len(m)
 	return uint32(k)<<chunkBits | uint32(p), true
+}
+
+// chunk returns an empty member chunk of capacity size. Full-size chunks of
+// a big board are carved from slabBytes slabs on huge pages (see
+// hugeSlice).
+func (ms *members) chunk(size int) []byte {
+	if size != chunkSize || ms.stored < slabBytes {
+		return make([]byte, 0, size)
+	}
+	if len(ms.slab) < size {
+		ms.slab = hugeSlice[byte](slabBytes)
+	}
+	c := ms.slab[:0:size]
+	ms.slab = ms.slab[size:]
+	return c
 }
 
 // unindex removes id (whose member is m, hash h) from the index. The entry
@@ -168,7 +184,7 @@ func (ms *members) release(id uint32) {
 func (ms *members) grow() {
 	size := max(minTable, 2*len(ms.table))
 	old := ms.table
-	ms.table = make([]uint64, size)
+	ms.table = hugeSlice[uint64](size)
 	mask := uint64(size - 1)
 	for _, sl := range old {
 		if sl == 0 {

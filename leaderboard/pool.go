@@ -16,11 +16,20 @@ const (
 // Chunks never move once allocated, so a *T stays valid while the pool grows,
 // and growth never copies the existing values (a 25M-member board would
 // otherwise briefly need twice its memory on every doubling).
+//
+// Once a pool holds slabBytes, its chunks are carved from slabs of about
+// slabBytes allocated with hugeSlice, so a big board's nodes sit on huge
+// pages; small pools never allocate a slab.
 type pool[T any] struct {
 	chunks [][]T
 	n      uint32   // indices handed out so far
 	free   []uint32 // released indices, reused first
+	slab   []T      // the uncarved rest of the current slab
 }
+
+// slabBytes is the pool size from which chunks come from slabs, and the
+// size of a slab.
+const slabBytes = 32 << 20
 
 // locate returns the chunk and offset of index i.
 func locate(i uint32) (int, uint32) {
@@ -51,11 +60,25 @@ func (p *pool[T]) alloc() uint32 {
 		if c < poolGrowing {
 			size = 1 << (c + poolMinShift)
 		}
-		p.chunks = append(p.chunks, make([]T, size))
+		p.chunks = append(p.chunks, p.chunk(size))
 	}
 	i := p.n
 	p.n++
 	return i
+}
+
+// chunk returns a new zeroed chunk of size values.
+func (p *pool[T]) chunk(size int) []T {
+	sz := sizeOf[T]()
+	if int(p.n)*sz < slabBytes {
+		return make([]T, size)
+	}
+	if len(p.slab) < size {
+		p.slab = hugeSlice[T](max(size, slabBytes/sz/size*size))
+	}
+	c := p.slab[:size:size]
+	p.slab = p.slab[size:]
+	return c
 }
 
 func (p *pool[T]) release(i uint32) { p.free = append(p.free, i) }

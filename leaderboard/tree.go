@@ -25,11 +25,15 @@ type leafNode struct {
 // below it and every key of child i is at or above it. Separators may name
 // keys that have since been removed; in member order their entries stay
 // pinned (see tree.pin) so their bytes can still be compared.
+//
+// The fields are in the order a descent reads them: the separator scores
+// it counts through, then the chosen child and its count, so the hardware
+// prefetcher streaming through s has child and cnt on the way.
 type innerNode struct {
 	n     int
-	cnt   [innerCap]int
-	child [innerCap]uint32
 	s     [innerCap]uint64
+	child [innerCap]uint32
+	cnt   [innerCap]uint32 // keys below each child (a board holds < 1<<32)
 	t     [innerCap]uint64
 	id    [innerCap]uint32
 }
@@ -148,28 +152,29 @@ func (tr *tree) search(xs, ts []uint64, ids []uint32, k *key, orEqual bool) int 
 }
 
 // searchGE returns the first index of xs (ascending) holding a value >= v,
-// or len(xs). The loop body compiles to a conditional move, so the search
-// pays no branch mispredictions. It halves only down to a window of
-// searchWindow values, which it counts: those compares do not depend on
-// each other, so they overlap where each halving step waits for a load.
+// or len(xs). On a big board a node is rarely in cache, and a binary search
+// would wait for three or four cache misses one after another, each load
+// depending on the last compare. Here the first loop compares every
+// searchBlock-th value (the last of each block) with v: those loads do not
+// depend on each other, so a node's lines arrive together, and each block
+// whose last value is below v lies wholly below v, before the others. The
+// second loop counts within the first remaining block, whose line the
+// first loop already fetched.
+// Neither loop branches on the data.
 func searchGE(xs []uint64, v uint64) int {
-	base, n := 0, len(xs)
-	for n > searchWindow {
-		half := n >> 1
-		base += half & -b2i(xs[base+half] < v)
-		n -= half
+	base := 0
+	for j := searchBlock - 1; j < len(xs); j += searchBlock {
+		base += searchBlock & -b2i(xs[j] < v)
 	}
-	// Every value before base is below v and every value from base+n on is
-	// at least v.
 	i := base
-	for _, x := range xs[base : base+n] {
+	for _, x := range xs[base:min(base+searchBlock, len(xs))] {
 		i += b2i(x < v)
 	}
 	return i
 }
 
-// searchWindow is where searchGE switches from halving to counting.
-const searchWindow = 8
+// searchBlock is searchGE's block: one cache line of scores.
+const searchBlock = 8
 
 // b2i compiles to SETcc: no branch.
 func b2i(b bool) int {
@@ -226,7 +231,7 @@ func (tr *tree) size(node uint32, h int) int {
 	in := tr.inners.at(node)
 	c := 0
 	for i := 0; i < in.n; i++ {
-		c += in.cnt[i]
+		c += int(in.cnt[i])
 	}
 	return c
 }
@@ -241,6 +246,22 @@ func (tr *tree) full(node uint32, h int) bool {
 // insert adds k, which must not be present. Full nodes are split on the way
 // down, so the insert never has to walk back up.
 func (tr *tree) insert(k *key) {
+	tr.growRoot()
+	node, h := tr.root, tr.height
+	for h > 0 {
+		in := tr.inners.at(node)
+		i := tr.roomFor(in, h, k)
+		in.cnt[i]++
+		node = in.child[i]
+		h--
+	}
+	tr.put(tr.leaves.at(node), k)
+	tr.n++
+}
+
+// growRoot makes an empty tree a single leaf and splits a full root, so a
+// top-down insert always finds room.
+func (tr *tree) growRoot() {
 	if tr.root == nilNode {
 		tr.root = tr.leaves.alloc()
 		lf := tr.leaves.at(tr.root)
@@ -252,33 +273,38 @@ func (tr *tree) insert(k *key) {
 		in := tr.inners.at(r)
 		in.n = 1
 		in.child[0] = tr.root
-		in.cnt[0] = tr.n
+		in.cnt[0] = uint32(tr.n)
 		tr.splitChild(in, 0, tr.height)
 		tr.root = r
 		tr.height++
 	}
-	node, h := tr.root, tr.height
-	for h > 0 {
-		in := tr.inners.at(node)
-		i := tr.childFor(in, k)
-		if tr.full(in.child[i], h-1) {
-			tr.splitChild(in, i, h-1)
-			if tr.cmp(k, in.s[i+1], in.t[i+1], in.id[i+1]) >= 0 {
-				i++
-			}
+}
+
+// roomFor returns the child of in (at height h) whose range holds k, first
+// splitting it if it is full.
+func (tr *tree) roomFor(in *innerNode, h int, k *key) int {
+	return tr.room(in, h, tr.childFor(in, k), k)
+}
+
+// room is roomFor for the child i that holds k.
+func (tr *tree) room(in *innerNode, h, i int, k *key) int {
+	if tr.full(in.child[i], h-1) {
+		tr.splitChild(in, i, h-1)
+		if tr.cmp(k, in.s[i+1], in.t[i+1], in.id[i+1]) >= 0 {
+			i++
 		}
-		in.cnt[i]++
-		node = in.child[i]
-		h--
 	}
-	lf := tr.leaves.at(node)
+	return i
+}
+
+// put inserts k into lf, which has room.
+func (tr *tree) put(lf *leafNode, k *key) {
 	p := tr.lowerBound(lf, k)
 	copy(lf.s[p+1:lf.n+1], lf.s[p:lf.n])
 	copy(lf.t[p+1:lf.n+1], lf.t[p:lf.n])
 	copy(lf.id[p+1:lf.n+1], lf.id[p:lf.n])
 	lf.s[p], lf.t[p], lf.id[p] = k.s, k.t, k.id
 	lf.n++
-	tr.n++
 }
 
 // splitChild splits the full child i of in (which has room) into i and i+1.
@@ -291,10 +317,12 @@ func (tr *tree) splitChild(in *innerNode, i int, ch int) {
 		r = tr.leaves.alloc()
 		lf, rl := tr.leaves.at(c), tr.leaves.at(r)
 		// An append at the right edge leaves the left leaf nearly full, so
-		// ascending loads (snapshots, monotonic scores) pack densely.
+		// ascending loads (snapshots, monotonic scores) pack densely. The
+		// right leaf gets one key more than the minimum: move may split a
+		// leaf and then take a key from either half.
 		mid := lf.n / 2
 		if lf.next == nilNode {
-			mid = lf.n - minLeaf
+			mid = lf.n - minLeaf - 1
 		}
 		rl.n = lf.n - mid
 		copy(rl.s[:], lf.s[mid:lf.n])
@@ -331,7 +359,7 @@ func (tr *tree) splitChild(in *innerNode, i int, ch int) {
 	in.n++
 	in.child[i+1] = r
 	in.s[i+1], in.t[i+1], in.id[i+1] = ss, st, sid
-	in.cnt[i+1] = tr.size(r, ch)
+	in.cnt[i+1] = uint32(tr.size(r, ch))
 	in.cnt[i] -= in.cnt[i+1]
 }
 
@@ -341,19 +369,36 @@ func (tr *tree) remove(k *key) {
 	node, h := tr.root, tr.height
 	for h > 0 {
 		in := tr.inners.at(node)
-		i := tr.childFor(in, k)
-		lim := minInner
-		if h == 1 {
-			lim = minLeaf
-		}
-		if tr.units(in.child[i], h-1) <= lim {
-			i = tr.fixChild(in, i, h-1, k)
-		}
+		i := tr.spareFor(in, h, k)
 		in.cnt[i]--
 		node = in.child[i]
 		h--
 	}
-	lf := tr.leaves.at(node)
+	tr.take(tr.leaves.at(node), k)
+	tr.n--
+	tr.shrinkRoot()
+}
+
+// spareFor returns the child of in (at height h) whose range holds k, first
+// topping it up if it is at minimum fill.
+func (tr *tree) spareFor(in *innerNode, h int, k *key) int {
+	return tr.spare(in, h, tr.childFor(in, k), k)
+}
+
+// spare is spareFor for the child i that holds k.
+func (tr *tree) spare(in *innerNode, h, i int, k *key) int {
+	lim := minInner
+	if h == 1 {
+		lim = minLeaf
+	}
+	if tr.units(in.child[i], h-1) <= lim {
+		i = tr.fixChild(in, i, h-1, k)
+	}
+	return i
+}
+
+// take deletes the stored key k from lf.
+func (tr *tree) take(lf *leafNode, k *key) {
 	p := tr.lowerBound(lf, k)
 	if p == lf.n || lf.id[p] != k.id && !(k.id == noID && tr.cmp(k, lf.s[p], lf.t[p], lf.id[p]) == 0) {
 		panic(fmt.Sprintf("leaderboard: internal error: key of entry %d not in tree", k.id))
@@ -362,13 +407,56 @@ func (tr *tree) remove(k *key) {
 	copy(lf.t[p:], lf.t[p+1:lf.n])
 	copy(lf.id[p:], lf.id[p+1:lf.n])
 	lf.n--
-	tr.n--
+}
+
+// shrinkRoot drops roots with a single child.
+func (tr *tree) shrinkRoot() {
 	for tr.height > 0 && tr.inners.at(tr.root).n == 1 {
 		old := tr.root
 		tr.root = tr.inners.at(old).child[0]
 		tr.height--
 		tr.inners.release(old)
 	}
+}
+
+// move replaces the stored key old by nw (the same entry with another
+// score) in one top-down pass: where both keys route through the same
+// node it is visited once, and below the node where their paths part the
+// two descents advance level by level together, so the cache misses of the
+// old and the new path overlap instead of queueing behind each other.
+// Children are split on the new path and topped up on the old one exactly
+// as insert and remove do, so no node over- or underflows.
+func (tr *tree) move(old, nw *key) {
+	tr.growRoot()
+	a, b := tr.root, tr.root // the nodes holding old and nw at height h
+	for h := tr.height; h > 0; h-- {
+		if a == b {
+			// Top up old's child, then make room in nw's child (a split
+			// leaves both halves above the minimum, see splitChild), then
+			// find old's child again: merging and splitting shift indices.
+			in := tr.inners.at(a)
+			tr.spareFor(in, h, old)
+			ib := tr.roomFor(in, h, nw)
+			ia := tr.childFor(in, old)
+			in.cnt[ia]--
+			in.cnt[ib]++
+			a, b = in.child[ia], in.child[ib]
+			continue
+		}
+		ina, inb := tr.inners.at(a), tr.inners.at(b)
+		ia, ib := tr.childFor(ina, old), tr.childFor(inb, nw)
+		ia, ib = tr.spare(ina, h, ia, old), tr.room(inb, h, ib, nw)
+		ina.cnt[ia]--
+		inb.cnt[ib]++
+		a, b = ina.child[ia], inb.child[ib]
+	}
+	if a == b {
+		tr.shift(tr.leaves.at(a), old, nw)
+	} else {
+		tr.take(tr.leaves.at(a), old)
+		tr.put(tr.leaves.at(b), nw)
+	}
+	tr.shrinkRoot()
 }
 
 // fixChild makes child i of in hold more than the minimum by merging it
@@ -497,8 +585,8 @@ func (tr *tree) rebalance(in *innerNode, l, ch int) {
 		}
 		a.n, b.n = want, total-want
 	}
-	in.cnt[l] = tr.size(cl, ch)
-	in.cnt[r] = tr.size(cr, ch)
+	in.cnt[l] = uint32(tr.size(cl, ch))
+	in.cnt[r] = uint32(tr.size(cr, ch))
 }
 
 // countLess returns the number of keys below k: its ascending rank.
@@ -512,7 +600,7 @@ func (tr *tree) countLess(k *key) int {
 		in := tr.inners.at(node)
 		i := tr.childFor(in, k)
 		for j := 0; j < i; j++ {
-			c += in.cnt[j]
+			c += int(in.cnt[j])
 		}
 		node = in.child[i]
 		h--
@@ -533,7 +621,7 @@ func (tr *tree) countScore(s uint64, orEqual bool) int {
 		in := tr.inners.at(node)
 		i := 1 + countPrefix(in.s[1:in.n], below)
 		for j := 0; j < i-1; j++ {
-			c += in.cnt[j]
+			c += int(in.cnt[j])
 		}
 		node = in.child[i-1]
 		h--
@@ -558,17 +646,25 @@ func countPrefix(xs []uint64, below func(uint64) bool) int {
 }
 
 // seek returns the leaf and position of the key with ascending rank r
-// (0 <= r < n).
+// (0 <= r < n). In each node it counts children from the nearer end, so
+// the top ranks (the highest keys, which Top reads) cost one step a level.
 func (tr *tree) seek(r int) (uint32, int) {
-	node, h := tr.root, tr.height
+	node, h, size := tr.root, tr.height, tr.n // size: keys under node
 	for h > 0 {
 		in := tr.inners.at(node)
-		i := 0
-		for r >= in.cnt[i] {
-			r -= in.cnt[i]
-			i++
+		var i int
+		if r < size/2 {
+			for i = 0; r >= int(in.cnt[i]); i++ {
+				r -= int(in.cnt[i])
+			}
+		} else {
+			above := size - 1 - r // keys under node above rank r
+			for i = in.n - 1; above >= int(in.cnt[i]); i-- {
+				above -= int(in.cnt[i])
+			}
+			r = int(in.cnt[i]) - 1 - above
 		}
-		node = in.child[i]
+		node, size = in.child[i], int(in.cnt[i])
 		h--
 	}
 	return node, r
@@ -590,12 +686,17 @@ func (tr *tree) rekey(old, nw *key) bool {
 		node = in.child[i]
 		h--
 	}
-	lf := tr.leaves.at(node)
+	tr.shift(tr.leaves.at(node), old, nw)
+	return true
+}
+
+// shift replaces the stored key old by nw in lf, where both belong.
+func (tr *tree) shift(lf *leafNode, old, nw *key) {
 	p := tr.lowerBound(lf, old)
 	if (p == 0 || tr.cmp(nw, lf.s[p-1], lf.t[p-1], lf.id[p-1]) > 0) &&
 		(p+1 == lf.n || tr.cmp(nw, lf.s[p+1], lf.t[p+1], lf.id[p+1]) < 0) {
 		lf.s[p], lf.t[p] = nw.s, nw.t // still between its neighbours
-		return true
+		return
 	}
 	q := tr.lowerBound(lf, nw)
 	if q > p {
@@ -609,5 +710,4 @@ func (tr *tree) rekey(old, nw *key) bool {
 		copy(lf.id[q+1:p+1], lf.id[q:p])
 	}
 	lf.s[q], lf.t[q], lf.id[q] = nw.s, nw.t, nw.id
-	return true
 }

@@ -2,8 +2,41 @@ package leaderboard
 
 import "unsafe"
 
-// view returns b as a string without copying. It is the only use of unsafe
-// in the package and is sound because arena bytes are never written again
-// once a member is stored (members.store only appends; compact copies to
-// fresh chunks), so the returned string is immutable for its lifetime.
+// This file holds every use of unsafe in the package.
+
+// view returns b as a string without copying. It is sound because arena
+// bytes are never written again once a member is stored (members.store
+// only appends; compact copies to fresh chunks), so the returned string is
+// immutable for its lifetime.
 func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// sizeOf is the size of a T in bytes.
+func sizeOf[T any]() int {
+	var z T
+	return int(unsafe.Sizeof(z))
+}
+
+// hugePage is the size of an x86-64 / arm64 transparent huge page.
+const hugePage = 2 << 20
+
+// hugeMin is the allocation size from which hugeSlice asks for huge pages.
+const hugeMin = 4 * hugePage
+
+// hugeSlice returns a zeroed []T of length n. When it spans at least hugeMin
+// bytes it asks the kernel to back its 2 MiB-aligned interior with
+// transparent huge pages (see adviseHuge): a big board's random accesses
+// then miss the TLB far less, which matters most in a VM, where a TLB miss
+// walks two page tables. The slice is ordinary Go memory, freed by the
+// garbage collector like any other; the advice only changes how the kernel
+// backs it. T must hold no pointers.
+func hugeSlice[T any](n int) []T {
+	s := make([]T, n)
+	if bytes := n * sizeOf[T](); bytes >= hugeMin {
+		p := unsafe.Pointer(unsafe.SliceData(s))
+		base := uintptr(p)
+		lo := (base+hugePage-1)&^(hugePage-1) - base
+		hi := (base+uintptr(bytes))&^(hugePage-1) - base
+		adviseHuge(unsafe.Slice((*byte)(p), bytes)[lo:hi])
+	}
+	return s
+}
