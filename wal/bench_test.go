@@ -104,9 +104,10 @@ var readCounts = []int{1000, 1000000}
 
 // filledLog returns a log holding n records of 100 bytes, appended in
 // batches of 10 as a producer that batches lightly would.
-func filledLog(b *testing.B, n int) *Log {
+func filledLog(b *testing.B, n int, opts Options) *Log {
 	b.Helper()
-	l, err := Open(b.TempDir(), Options{Sync: SyncNever})
+	opts.Sync = SyncNever
+	l, err := Open(b.TempDir(), opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -132,14 +133,14 @@ func countName(n int) string {
 	return fmt.Sprintf("n=%dk", n/1000)
 }
 
-// benchReads runs read for each record count on a filled log.
-func benchReads(b *testing.B, read func(b *testing.B, l *Log, n int)) {
+// benchReads runs read for each record count on a log filled with opts.
+func benchReads(b *testing.B, opts Options, read func(b *testing.B, l *Log, n int)) {
 	for _, n := range readCounts {
 		b.Run(countName(n), func(b *testing.B) {
 			if n >= 1000000 && testing.Short() {
 				b.Skip("1M records: skipped with -short")
 			}
-			l := filledLog(b, n)
+			l := filledLog(b, n, opts)
 			defer l.Close()
 			b.SetBytes(100)
 			b.ReportAllocs()
@@ -152,7 +153,7 @@ func benchReads(b *testing.B, read func(b *testing.B, l *Log, n int)) {
 
 // BenchmarkReadSequential streams 100-byte records with a Reader.
 func BenchmarkReadSequential(b *testing.B) {
-	benchReads(b, func(b *testing.B, l *Log, _ int) {
+	benchReads(b, Options{}, func(b *testing.B, l *Log, _ int) {
 		r := l.NewReader(0)
 		for i := 0; i < b.N; i++ {
 			rec, err := r.Next()
@@ -167,14 +168,36 @@ func BenchmarkReadSequential(b *testing.B) {
 	})
 }
 
-// BenchmarkReadRandom reads 100-byte records by random offset.
+// BenchmarkReadRandom reads 100-byte records by random offset: each Read
+// verifies the record's checksum (default Options), or, with cache=2, is
+// served from the in-memory copy of the newest two segments.
 func BenchmarkReadRandom(b *testing.B) {
-	benchReads(b, func(b *testing.B, l *Log, n int) {
+	for _, cache := range []int{0, 2} {
+		b.Run(fmt.Sprintf("cache=%d", cache), func(b *testing.B) {
+			benchReads(b, Options{ReadCache: cache}, func(b *testing.B, l *Log, n int) {
+				rng := rand.New(rand.NewPCG(1, 2))
+				for i := 0; i < b.N; i++ {
+					if _, err := l.Read(uint64(rng.IntN(n))); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkReadInto is BenchmarkReadRandom (default Options) reading into a
+// reused buffer: no allocation.
+func BenchmarkReadInto(b *testing.B) {
+	benchReads(b, Options{}, func(b *testing.B, l *Log, n int) {
 		rng := rand.New(rand.NewPCG(1, 2))
+		var buf []byte
 		for i := 0; i < b.N; i++ {
-			if _, err := l.Read(uint64(rng.IntN(n))); err != nil {
+			rec, err := l.ReadInto(buf, uint64(rng.IntN(n)))
+			if err != nil {
 				b.Fatal(err)
 			}
+			buf = rec.Data
 		}
 	})
 }

@@ -16,6 +16,11 @@ var (
 	// ErrTooLarge: a record is larger than Options.MaxRecordSize, or a
 	// batch does not fit in one frame.
 	ErrTooLarge = errors.New("wal: record too large")
+	// ErrVersion: a segment or start marker is intact but written in a
+	// format version this package does not read (see FORMAT.md). Open
+	// fails with it even with Options.Repair, which never deletes data it
+	// cannot read.
+	ErrVersion = errors.New("wal: unsupported format version")
 	// ErrInvalidOptions: Open was given options it cannot honour.
 	ErrInvalidOptions = errors.New("wal: invalid options")
 )

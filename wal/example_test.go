@@ -37,3 +37,32 @@ func Example() {
 	// 2=b
 	// waited for 3=later
 }
+
+// ExampleLog_ReadInto reads records into one reused buffer, from a log that
+// keeps its newest segment in memory for reads (Options.ReadCache).
+func ExampleLog_ReadInto() {
+	dir, _ := os.MkdirTemp("", "wal-example")
+	defer os.RemoveAll(dir)
+	l, err := wal.Open(dir, wal.Options{Sync: wal.SyncNever, SegmentSize: 1 << 20, ReadCache: 1})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	l.AppendBatch([][]byte{[]byte("x1"), []byte("y22"), []byte("z333")})
+	var buf []byte
+	for off := uint64(2); ; off-- {
+		rec, err := l.ReadInto(buf, off)
+		if err != nil {
+			log.Fatal(err)
+		}
+		buf = rec.Data // reused by the next read: no allocation once large enough
+		fmt.Printf("%d=%s\n", rec.Offset, rec.Data)
+		if off == 0 {
+			break
+		}
+	}
+	// Output:
+	// 2=z333
+	// 1=y22
+	// 0=x1
+}

@@ -65,6 +65,9 @@ func fuzzOpenOnce(t *testing.T, mut []byte, at, cut uint16, sealed bool) {
 				recs = append(recs, []byte("f"))
 			}
 			l, err := Open(dir, Options{Sync: SyncNever, SegmentSize: MinSegmentSize, IndexEvery: 16, Repair: repair})
+			if errors.Is(err, ErrVersion) {
+				continue // an intact header of another version: left alone, also by Repair
+			}
 			if err != nil {
 				if !errors.Is(err, ErrCorrupt) {
 					t.Fatalf("repair=%v: Open: %v", repair, err)

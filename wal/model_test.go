@@ -87,6 +87,7 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		IndexEvery:  1 + rng.IntN(1024),
 		Sync:        SyncPolicy(rng.IntN(3)),
 		Clock:       clk.Now,
+		ReadCache:   rng.IntN(3),
 	}
 	if opts.Sync == SyncAlways && rng.IntN(2) == 0 {
 		opts.Sync = SyncNever // fsyncs are slow; keep most rounds fast
@@ -212,6 +213,16 @@ func checkRead(t *testing.T, l *Log, m *model, off uint64) {
 		require.Equal(t, off, rec.Offset)
 		require.Equal(t, want.time, rec.Time, "read %d time", off)
 		require.True(t, bytes.Equal(want.data, rec.Data), "read %d data", off)
+		// ReadInto returns the same record in the caller's buffer.
+		buf := make([]byte, 3, 64)
+		into, err := l.ReadInto(buf, off)
+		require.NoError(t, err, "read into %d", off)
+		require.Equal(t, rec.Offset, into.Offset)
+		require.Equal(t, rec.Time, into.Time)
+		require.True(t, bytes.Equal(want.data, into.Data), "read into %d data", off)
+		if len(want.data) <= cap(buf) && len(want.data) > 0 {
+			require.Same(t, &buf[:1][0], &into.Data[0], "read into %d reuses the buffer", off)
+		}
 	}
 }
 

@@ -170,6 +170,10 @@ func (l *Log) openSegment(base uint64, last bool) (*segment, error) {
 	size := st.Size()
 	hdr := make([]byte, segHeaderSize)
 	n, _ := f.ReadAt(hdr, 0)
+	if n == segHeaderSize && string(hdr[:8]) == segMagic && binary.LittleEndian.Uint32(hdr[12:]) == segHeaderCRC(hdr) && hdr[8] != formatVersion {
+		s.release()
+		return nil, fmt.Errorf("%w: segment %s has version %d, this package reads version %d", ErrVersion, filepath.Base(p), hdr[8], formatVersion)
+	}
 	if n < segHeaderSize || string(hdr[:8]) != segMagic || hdr[8] != formatVersion ||
 		binary.LittleEndian.Uint32(hdr[12:]) != segHeaderCRC(hdr) || binary.LittleEndian.Uint64(hdr[16:]) != base {
 		if last && size <= segHeaderSize {
@@ -246,9 +250,11 @@ func readStart(dir string) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("wal: read start marker: %w", err)
 	}
-	if len(b) != 20 || string(b[:4]) != "sbws" || b[4] != formatVersion ||
-		crc32.Checksum(b[:16], castagnoli) != binary.LittleEndian.Uint32(b[16:]) {
+	if len(b) != 20 || string(b[:4]) != "sbws" || crc32.Checksum(b[:16], castagnoli) != binary.LittleEndian.Uint32(b[16:]) {
 		return 0, fmt.Errorf("%w: start marker damaged", ErrCorrupt)
+	}
+	if b[4] != formatVersion {
+		return 0, fmt.Errorf("%w: start marker has version %d, this package reads version %d", ErrVersion, b[4], formatVersion)
 	}
 	return binary.LittleEndian.Uint64(b[8:]), nil
 }

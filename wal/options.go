@@ -63,6 +63,18 @@ type Options struct {
 	MaxRecordSize int           // larger records get ErrTooLarge (default 64 MiB)
 	Repair        bool          // on Open, truncate at mid-log damage instead of failing
 	Clock         func() time.Time
+
+	// ReadCache is how many of the newest segments (the active one
+	// included) keep an in-memory copy of what this process wrote to them,
+	// from which Read serves records without a checksum (they never went
+	// through the disk; Open verifies the active segment it loads). Each
+	// costs SegmentSize bytes of memory, and appends copy every frame into
+	// it. The default 0 keeps none: every Read verifies the record it
+	// returns. It trades memory and append speed for random-read speed,
+	// like tidwall/wal's segment cache. Reader does not use it. After a
+	// TruncateBack into a segment whose copy was already dropped, caching
+	// resumes with the next segment.
+	ReadCache int
 }
 
 // withDefaults returns a validated copy of o with defaults filled in.
@@ -85,13 +97,16 @@ func (o Options) withDefaults() (Options, error) {
 	if o.IndexEvery == 0 {
 		o.IndexEvery = DefaultIndexEvery
 	}
+	if o.ReadCache < 0 {
+		return o, fmt.Errorf("%w: ReadCache %d", ErrInvalidOptions, o.ReadCache)
+	}
 	if o.IndexEvery < 0 {
 		return o, fmt.Errorf("%w: IndexEvery %d", ErrInvalidOptions, o.IndexEvery)
 	}
 	if o.MaxRecordSize == 0 {
 		o.MaxRecordSize = DefaultMaxRecordSize
 	}
-	if o.MaxRecordSize < 0 || o.MaxRecordSize > MaxFrameSize-binaryMaxVarintLen {
+	if o.MaxRecordSize < 0 || o.MaxRecordSize > MaxFrameSize {
 		return o, fmt.Errorf("%w: MaxRecordSize %d", ErrInvalidOptions, o.MaxRecordSize)
 	}
 	if o.Clock == nil {

@@ -26,12 +26,10 @@ type Reader struct {
 	segBase    uint64
 	positioned bool
 
-	// Current frame.
-	payload []byte
-	ppos    int
-	fnext   uint64 // offset of the record at payload[ppos:]
-	fend    uint64 // offset after the frame
-	ftime   int64
+	// Current frame, verified by checkFrame; record fi is the next one.
+	frame []byte
+	fh    frameHeader
+	fi    uint32
 }
 
 // NewReader returns a Reader positioned at offset from. Cost: O(1); the
@@ -53,7 +51,7 @@ func (r *Reader) Seek(offset uint64) {
 func (r *Reader) reset() {
 	r.positioned = false
 	r.start, r.end = 0, 0
-	r.payload = nil
+	r.frame = nil
 }
 
 // Next returns the next record, or io.EOF at the current end of the log
@@ -78,15 +76,13 @@ func (r *Reader) Next() (Record, error) {
 		if r.next >= l.visible.Load() {
 			return Record{}, io.EOF
 		}
-		if r.payload != nil && r.fnext < r.fend {
-			data, np, _ := nextRecord(r.payload, r.ppos) // checkFrame validated the layout
-			rec := Record{Offset: r.fnext, Time: r.ftime, Data: data}
-			r.ppos = np
-			r.fnext++
-			r.next = r.fnext
+		if r.frame != nil && r.fi < r.fh.count {
+			rec := Record{Offset: r.fh.first + uint64(r.fi), Time: r.fh.time, Data: frameRecord(r.frame, r.fh, r.fi)}
+			r.fi++
+			r.next = rec.Offset + 1
 			return rec, nil
 		}
-		r.payload = nil
+		r.frame = nil
 		retry, err := r.loadFrame()
 		if err != nil {
 			return Record{}, err
@@ -97,7 +93,7 @@ func (r *Reader) Next() (Record, error) {
 	}
 }
 
-// loadFrame parses the frame holding r.next into r.payload. It reports
+// loadFrame verifies the frame holding r.next and makes it current. It reports
 // retry when a concurrent TruncateBack invalidated what was read.
 func (r *Reader) loadFrame() (retry bool, err error) {
 	for {
@@ -124,12 +120,7 @@ func (r *Reader) loadFrame() (retry bool, err error) {
 		if !checkFrame(f, h) {
 			return false, r.corrupt(framePos)
 		}
-		r.payload, r.ppos, r.fnext, r.fend, r.ftime = f[frameHeaderSize:], 0, h.first, h.first+uint64(h.count), h.time
-		for r.fnext < r.next {
-			_, np, _ := nextRecord(r.payload, r.ppos)
-			r.ppos = np
-			r.fnext++
-		}
+		r.frame, r.fh, r.fi = f, h, uint32(r.next-h.first)
 		return false, nil
 	}
 }

@@ -20,7 +20,7 @@ import (
 //	16 base     uint64 offset of the segment's first record
 const (
 	segHeaderSize = 24
-	formatVersion = 1
+	formatVersion = 2
 	segMagic      = "sbwalseg"
 )
 
@@ -47,6 +47,12 @@ type segment struct {
 	lastTime  int64    // time of the last frame (0 when empty)
 	mm        []byte   // read-only mapping of a sealed segment, or nil
 	kicked    int64    // file bytes whose writeback was started (see startWriteback)
+
+	// mem holds bytes [0, len(mem)) of the file as this process wrote them
+	// (or, for the segment recovered by Open, as Open verified them), for
+	// Options.ReadCache; nil otherwise. Read serves frames in it without a
+	// checksum.
+	mem []byte
 }
 
 func segPath(dir string, base uint64, ext string) string {
@@ -97,7 +103,34 @@ func createSegment(dir string, base uint64) (*segment, error) {
 // file is never shrunk while a reader may use it (TruncateBack rewrites it
 // to a new file instead), so no access can fault.
 func (l *Log) mapActive(s *segment) {
-	s.mm = mapFile(s.f, max(l.opts.SegmentSize, s.size.Load()))
+	size := s.size.Load()
+	s.mm = mapFile(s.f, max(l.opts.SegmentSize, size))
+	if l.opts.ReadCache > 0 {
+		// Appends will fill it up to the segment size. An evicted buffer
+		// is reused: its pages are already faulted in.
+		var mem []byte
+		if want := max(l.opts.SegmentSize, size); int64(cap(l.spareMem)) >= want {
+			mem, l.spareMem = l.spareMem[:size], nil
+		} else {
+			mem = make([]byte, size, want)
+		}
+		if _, err := s.f.ReadAt(mem, 0); err == nil {
+			s.mem = mem
+		}
+	}
+}
+
+// evictLocked drops the in-memory copies of all but the newest
+// Options.ReadCache segments. Call with l.mu held for writing.
+// Readers use a cache buffer only under l.mu, so an evicted one can be
+// handed to the next active segment.
+func (l *Log) evictLocked() {
+	for i := len(l.segs) - 1 - l.opts.ReadCache; i >= 0 && l.segs[i].mem != nil; i-- {
+		if cap(l.segs[i].mem) > cap(l.spareMem) {
+			l.spareMem = l.segs[i].mem
+		}
+		l.segs[i].mem = nil
+	}
 }
 
 // acquire takes a reference that keeps the file open; call under Log.mu.
@@ -164,9 +197,10 @@ func (s *segment) locate(off uint64) (pos, end int64) {
 
 // appendPos appends count copies of pos to fpos.
 func appendPos(fpos []uint32, pos uint32, count uint32) []uint32 {
-	fpos = slices.Grow(fpos, int(count))
-	for range count {
-		fpos = append(fpos, pos)
+	n := len(fpos)
+	fpos = slices.Grow(fpos, int(count))[:n+int(count)]
+	for i := n; i < len(fpos); i++ {
+		fpos[i] = pos
 	}
 	return fpos
 }
@@ -305,8 +339,9 @@ func validFrameAfter(f io.ReaderAt, from, size int64, want uint64) (bool, error)
 			return false, err
 		}
 		h := parseFrameHeader(buf[p-bufPos:])
-		// Each record takes at least one payload byte, so a frame at p
-		// cannot start beyond want+(p-from).
+		// A frame takes at least frameHeaderSize bytes and a batch record
+		// at least a table entry, so a frame at p cannot start beyond
+		// want+(p-from).
 		if h.first < want || h.first > want+uint64(p-from) || !h.plausible(h.first, size-p) {
 			continue
 		}

@@ -124,12 +124,8 @@ func (l *Log) cutLocked(i int, offset uint64) error {
 				if !checkFrame(f, h) {
 					return s.corrupt(offset, cut)
 				}
-				payload := f[frameHeaderSize:]
-				q := 0
-				for o := h.first; o < offset; o++ {
-					data, nq, _ := nextRecord(payload, q)
-					keep = append(keep, data)
-					q = nq
+				for i := range uint32(offset - h.first) {
+					keep = append(keep, frameRecord(f, h, i))
 				}
 				keepTime, keepFirst = h.time, h.first
 				break
@@ -147,6 +143,9 @@ func (l *Log) cutLocked(i int, offset uint64) error {
 		return fmt.Errorf("wal: truncate back: %w", err)
 	}
 	s.size.Store(cut)
+	if s.mem != nil {
+		s.mem = s.mem[:min(cut, int64(len(s.mem)))]
+	}
 	s.trimIndex(offset)
 	return nil
 }
@@ -204,7 +203,12 @@ func (l *Log) rewriteLocked(i int, cut int64, offset, first uint64, keep [][]byt
 		ns.trimIndex(first)
 		ns.noteFrame(cut, first, uint32(len(keep)), t, l.opts.IndexEvery)
 	}
-	l.mapActive(ns)
+	ns.mm = mapFile(f, max(l.opts.SegmentSize, ns.size.Load()))
+	if s.mem != nil && int64(len(s.mem)) >= cut {
+		// The head comes from the cache, not from the bytes just read
+		// back from the disk, which were not verified.
+		ns.mem = append(s.mem[:cut], data[cut:]...)
+	}
 	l.segs[i] = ns
 	s.release()
 	return nil

@@ -53,6 +53,7 @@ type Log struct {
 	bg   sync.WaitGroup
 
 	readBufs sync.Pool
+	spareMem []byte // a read cache buffer evicted from a segment, for the next one (under mu)
 }
 
 // Append adds one record and returns its offset. Under SyncAlways it returns
@@ -125,7 +126,7 @@ func (l *Log) writeLocked(batch [][]byte, one []byte) (uint64, error) {
 	var size int64
 	count := uint32(1)
 	if batch == nil {
-		size = frameHeaderSize + int64(uvarintLen(uint64(len(one)))+len(one))
+		size = frameHeaderSize + int64(len(one))
 	} else {
 		size = frameSize(batch)
 		count = uint32(len(batch))
@@ -151,6 +152,13 @@ func (l *Log) writeLocked(batch [][]byte, one []byte) (uint64, error) {
 			l.failed = fmt.Errorf("wal: log failed after write error: %w", errors.Join(err, terr))
 		}
 		return 0, fmt.Errorf("wal: append: %w", err)
+	}
+	if act.mem != nil {
+		if int64(len(act.mem)) == pos {
+			act.mem = append(act.mem, l.wbuf...)
+		} else {
+			act.mem = nil // cannot happen; never serve a copy that is not the file
+		}
 	}
 	if cap(l.wbuf) > 1<<20 {
 		l.wbuf = nil // do not pin a huge batch buffer
@@ -179,7 +187,7 @@ func (l *Log) writeLocked(batch [][]byte, one []byte) (uint64, error) {
 
 // writebackChunk is how many written bytes of the active segment, when the
 // policy is not SyncAlways, trigger an asynchronous start of their writeback.
-const writebackChunk = 1 << 20
+const writebackChunk = 4 << 20
 
 // publishLocked makes offsets below v visible to readers and wakes waiters.
 func (l *Log) publishLocked(v uint64) {
@@ -196,7 +204,7 @@ func (l *Log) rollLocked(now int64) error {
 	act := l.segs[len(l.segs)-1]
 	// A sealed segment is complete on disk, so a later torn write can only
 	// ever affect the last segment.
-	if err := act.f.Sync(); err != nil {
+	if err := syncData(act.f); err != nil {
 		l.failed = fmt.Errorf("wal: fsync: %w", err)
 		return l.failed
 	}
@@ -214,6 +222,7 @@ func (l *Log) rollLocked(now int64) error {
 	}
 	l.mapActive(s)
 	l.segs = append(l.segs, s)
+	l.evictLocked()
 	return l.retainLocked(now)
 }
 
@@ -285,7 +294,7 @@ func (l *Log) flush() (uint64, error) {
 	act := l.segs[len(l.segs)-1]
 	act.acquire()
 	l.mu.Unlock()
-	err := act.f.Sync()
+	err := syncData(act.f)
 	act.release()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -337,41 +346,129 @@ func (l *Log) FirstOffset() uint64 { return l.first.Load() }
 func (l *Log) NextOffset() uint64 { return l.next.Load() }
 
 // findLocked returns the segment holding off, which must be within the log.
+// The active segment is tried first: most reads are of recent records.
 func (l *Log) findLocked(off uint64) *segment {
-	i := sort.Search(len(l.segs), func(i int) bool { return l.segs[i].base > off })
-	return l.segs[i-1]
+	segs := l.segs
+	if s := segs[len(segs)-1]; off >= s.base {
+		return s
+	}
+	lo, hi := 0, len(segs)-1 // segs[lo].base <= off < segs[hi].base
+	for hi-lo > 1 {
+		m := int(uint(lo+hi) >> 1)
+		if segs[m].base <= off {
+			lo = m
+		} else {
+			hi = m
+		}
+	}
+	return segs[lo]
 }
 
-func (l *Log) getReadBuf(n int64) *[]byte {
-	bp, _ := l.readBufs.Get().(*[]byte)
-	if bp == nil {
-		bp = new([]byte)
+// checkReadLocked returns the error of a read at offset, or nil when offset
+// is readable. Call with l.mu held.
+func (l *Log) checkReadLocked(offset uint64) error {
+	if l.closed.Load() {
+		return ErrClosed
 	}
-	if int64(cap(*bp)) < n {
-		*bp = make([]byte, n)
+	if first := l.first.Load(); offset < first {
+		return fmt.Errorf("%w: offset %d < first %d", ErrTruncated, offset, first)
 	}
-	*bp = (*bp)[:n]
-	return bp
+	if vis := l.visible.Load(); offset >= vis {
+		return fmt.Errorf("%w: offset %d >= next %d", ErrNotFound, offset, vis)
+	}
+	return nil
 }
+
+// lockedReadMax bounds the frames Read verifies and copies while holding
+// the read lock; larger ones are read under a segment reference instead,
+// so that a huge record does not hold up appenders.
+const lockedReadMax = 1 << 20
 
 // Read returns the record at offset; its Data is a copy the caller owns.
 // Cost: O(1) to locate the frame through the segment's dense position table,
-// a CRC-32C over that frame (one record, or the whole batch it came in),
-// one copy and one allocation; a pread only for a segment that is not mapped.
-func (l *Log) Read(offset uint64) (Record, error) {
+// a CRC-32C over the record (with the frame header and, in a batch, the
+// record's bounds; never the rest of the batch), one copy and one
+// allocation; a pread only for a segment that is not mapped. A record in
+// the read cache (Options.ReadCache) is copied without a checksum.
+func (l *Log) Read(offset uint64) (Record, error) { return l.ReadInto(nil, offset) }
+
+// ReadInto is Read with the record's data appended to dst[:0]: Record.Data
+// is that slice, which the caller owns. It allocates only when cap(dst) is
+// too small, so a caller that passes the previous Record.Data back in reads
+// without allocating.
+func (l *Log) ReadInto(dst []byte, offset uint64) (Record, error) {
+	l.mu.RLock()
+	if l.closed.Load() || offset < l.first.Load() || offset >= l.visible.Load() {
+		err := l.checkReadLocked(offset)
+		l.mu.RUnlock()
+		return Record{}, err
+	}
+	s := l.findLocked(offset)
+	pos := s.framePos(offset)
+	// Fastest path: the frame is in the read cache, bytes this process
+	// wrote itself and that never came back from the disk.
+	if data, t, ok := cachedRecord(s.mem, pos, offset); ok {
+		rec := Record{Offset: offset, Time: t, Data: copyInto(dst, data)}
+		l.mu.RUnlock()
+		return rec, nil
+	}
+	rec, done, err := s.readMappedLocked(dst, pos, offset)
+	l.mu.RUnlock()
+	if done {
+		return rec, err
+	}
+	return l.readRef(dst, offset)
+}
+
+// cachedRecord returns the data and time of the record with offset off from
+// the frame at pos of a segment's read cache mem, or ok false when mem does
+// not hold that frame or it is too large to copy under the read lock.
+func cachedRecord(mem []byte, pos int64, off uint64) (data []byte, t int64, ok bool) {
+	if pos+frameHeaderSize > int64(len(mem)) {
+		return nil, 0, false
+	}
+	h := parseFrameHeader(mem[pos:])
+	end := pos + h.size()
+	if h.size() > lockedReadMax || end > int64(len(mem)) || off < h.first || off-h.first >= uint64(h.count) {
+		return nil, 0, false
+	}
+	return frameRecord(mem[pos:end], h, uint32(off-h.first)), h.time, true
+}
+
+// readMappedLocked reads the record with offset off from the frame at pos
+// when the mapping covers it and it is small: it is verified and copied
+// under the read lock, which keeps the mapping and the record in place
+// (TruncateBack takes the write lock). done is false when the caller must
+// take the slower path. Call with Log.mu held.
+func (s *segment) readMappedLocked(dst []byte, pos int64, off uint64) (rec Record, done bool, err error) {
+	mm := s.mm
+	if pos+frameHeaderSize > int64(len(mm)) {
+		return Record{}, false, nil
+	}
+	h := parseFrameHeader(mm[pos:])
+	end := pos + h.size()
+	if h.size() > lockedReadMax || end > s.size.Load() || end > int64(len(mm)) {
+		return Record{}, false, nil
+	}
+	f := mm[pos:end]
+	if len(f) <= touchMax && s.size.Load() > touchAbove {
+		touchLines(f)
+	}
+	rec, err = s.record(f, h, pos, off)
+	if err == nil {
+		rec.Data = copyInto(dst, rec.Data)
+	}
+	return rec, true, err
+}
+
+// readRef is the path of ReadInto for large or unmapped frames: it holds a
+// reference to the segment instead of the lock while it reads.
+func (l *Log) readRef(dst []byte, offset uint64) (Record, error) {
 	for {
 		l.mu.RLock()
-		if l.closed.Load() {
+		if err := l.checkReadLocked(offset); err != nil {
 			l.mu.RUnlock()
-			return Record{}, ErrClosed
-		}
-		if offset < l.first.Load() {
-			l.mu.RUnlock()
-			return Record{}, fmt.Errorf("%w: offset %d < first %d", ErrTruncated, offset, l.first.Load())
-		}
-		if offset >= l.visible.Load() {
-			l.mu.RUnlock()
-			return Record{}, fmt.Errorf("%w: offset %d >= next %d", ErrNotFound, offset, l.visible.Load())
+			return Record{}, err
 		}
 		s := l.findLocked(offset)
 		pos := s.framePos(offset)
@@ -381,7 +478,7 @@ func (l *Log) Read(offset uint64) (Record, error) {
 		epoch := l.epoch.Load()
 		l.mu.RUnlock()
 
-		rec, err := l.readFrame(s, mm, pos, size, offset)
+		rec, err := l.readFrame(s, mm, pos, size, offset, dst)
 		s.release()
 		if l.epoch.Load() != epoch {
 			continue // TruncateBack ran meanwhile: look again
@@ -390,10 +487,10 @@ func (l *Log) Read(offset uint64) (Record, error) {
 	}
 }
 
-// readFrame returns a copy of the record with offset off from the frame at
-// pos of s (size bytes written), through the mapping mm when it covers the
-// frame and with pread otherwise.
-func (l *Log) readFrame(s *segment, mm []byte, pos, size int64, off uint64) (Record, error) {
+// readFrame returns the record with offset off, its data appended to
+// dst[:0], from the frame at pos of s (size bytes written), through the
+// mapping mm when it covers the frame and with pread otherwise.
+func (l *Log) readFrame(s *segment, mm []byte, pos, size int64, off uint64, dst []byte) (Record, error) {
 	if pos+frameHeaderSize > size {
 		return Record{}, s.corrupt(off, pos)
 	}
@@ -412,50 +509,58 @@ func (l *Log) readFrame(s *segment, mm []byte, pos, size int64, off uint64) (Rec
 	}
 	end := pos + h.size()
 	if end <= int64(len(mm)) {
-		rec, err := findRecord(s, mm[pos:end], pos, off)
+		rec, err := s.record(mm[pos:end], h, pos, off)
 		if err == nil {
-			rec.Data = append([]byte(nil), rec.Data...)
+			rec.Data = copyInto(dst, rec.Data)
 		}
 		return rec, err
 	}
 	bp := l.getReadBuf(h.size())
-	rec, err := readAt(s, *bp, pos, off)
-	if err == nil {
-		rec.Data = append([]byte(nil), rec.Data...)
+	defer l.readBufs.Put(bp)
+	if _, err := s.f.ReadAt(*bp, pos); err != nil {
+		return Record{}, fmt.Errorf("wal: read: %w", err)
 	}
-	l.readBufs.Put(bp)
+	rec, err := s.record(*bp, h, pos, off)
+	if err == nil {
+		rec.Data = copyInto(dst, rec.Data)
+	}
 	return rec, err
 }
 
-// readAt reads the file range at pos into buf and returns the record with
-// offset off from it; Data aliases buf.
-func readAt(s *segment, buf []byte, pos int64, off uint64) (Record, error) {
-	if _, err := s.f.ReadAt(buf, pos); err != nil {
-		return Record{}, fmt.Errorf("wal: read: %w", err)
+// copyInto returns data copied into dst[:0], allocating exactly len(data)
+// bytes when dst is too small.
+func copyInto(dst, data []byte) []byte {
+	if cap(dst) < len(data) {
+		dst = make([]byte, len(data))
 	}
-	return findRecord(s, buf, pos, off)
+	dst = dst[:len(data)]
+	copy(dst, data)
+	return dst
 }
 
-// findRecord returns the record with offset off from buf, the file range
-// starting at pos; Data aliases buf.
-func findRecord(s *segment, buf []byte, pos int64, off uint64) (Record, error) {
-	p := 0
-	for p+frameHeaderSize <= len(buf) {
-		h := parseFrameHeader(buf[p:])
-		if h.size() > int64(len(buf)-p) || h.count == 0 || h.first > off {
-			break
-		}
-		if off >= h.first+uint64(h.count) {
-			p += int(h.size())
-			continue
-		}
-		data, ok := verifiedRecord(buf[p:p+int(h.size())], h, int64(off-h.first))
-		if !ok {
-			break
-		}
-		return Record{Offset: off, Time: h.time, Data: data}, nil
+func (l *Log) getReadBuf(n int64) *[]byte {
+	bp, _ := l.readBufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
 	}
-	return Record{}, s.corrupt(off, pos+int64(p))
+	if int64(cap(*bp)) < n {
+		*bp = make([]byte, n)
+	}
+	*bp = (*bp)[:n]
+	return bp
+}
+
+// record returns the record with offset off from the frame f (header h) at
+// file position pos, verified; Data aliases f.
+func (s *segment) record(f []byte, h frameHeader, pos int64, off uint64) (Record, error) {
+	if off < h.first || off-h.first >= uint64(h.count) {
+		return Record{}, s.corrupt(off, pos)
+	}
+	data, ok := verifiedRecord(f, h, uint32(off-h.first))
+	if !ok {
+		return Record{}, s.corrupt(off, pos)
+	}
+	return Record{Offset: off, Time: h.time, Data: data}, nil
 }
 
 // OffsetAt returns the offset of the first record with Time >= t, or

@@ -257,7 +257,13 @@ func TestWait(t *testing.T) {
 // TestConcurrent runs appenders, readers and waiters together (for -race)
 // and checks that every reader sees contiguous, genuine records.
 func TestConcurrent(t *testing.T) {
-	l, err := Open(t.TempDir(), Options{SegmentSize: 64 << 10, IndexEvery: 256})
+	for _, cache := range []int{0, 1} {
+		t.Run(fmt.Sprintf("cache=%d", cache), func(t *testing.T) { testConcurrent(t, cache) })
+	}
+}
+
+func testConcurrent(t *testing.T, cache int) {
+	l, err := Open(t.TempDir(), Options{SegmentSize: 64 << 10, IndexEvery: 256, ReadCache: cache})
 	require.NoError(t, err)
 	const writers, per = 8, 150
 	var wg sync.WaitGroup
@@ -355,9 +361,13 @@ func TestStartMarker(t *testing.T) {
 // or bogus record, and every offset between FirstOffset and NextOffset stays
 // readable once appends stop.
 func TestConcurrentTruncate(t *testing.T) {
-	for _, p := range []SyncPolicy{SyncNever, SyncAlways} {
-		t.Run(p.String(), func(t *testing.T) {
-			l, err := Open(t.TempDir(), Options{Sync: p, SegmentSize: MinSegmentSize, IndexEvery: 128})
+	for _, c := range []struct {
+		p     SyncPolicy
+		cache int
+	}{{SyncNever, 0}, {SyncAlways, 0}, {SyncNever, 2}, {SyncAlways, 1}} {
+		p := c.p
+		t.Run(fmt.Sprintf("%s/cache=%d", p, c.cache), func(t *testing.T) {
+			l, err := Open(t.TempDir(), Options{Sync: p, SegmentSize: MinSegmentSize, IndexEvery: 128, ReadCache: c.cache})
 			require.NoError(t, err)
 			stop := make(chan struct{})
 			var wg sync.WaitGroup
@@ -381,6 +391,33 @@ func TestConcurrentTruncate(t *testing.T) {
 				}()
 			}
 			var rwg sync.WaitGroup
+			// Random reads race with appends and both truncations (the
+			// lock-free cached path with ReadCache).
+			rwg.Add(1)
+			go func() {
+				defer rwg.Done()
+				for i := uint64(0); ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					first, next := l.FirstOffset(), l.NextOffset()
+					if next <= first {
+						continue
+					}
+					rec, err := l.Read(first + i*7919%(next-first))
+					switch {
+					case errors.Is(err, ErrTruncated), errors.Is(err, ErrNotFound):
+					case err != nil:
+						fail <- err
+						return
+					case !genuine(rec.Data):
+						fail <- fmt.Errorf("bogus random Read at %d", rec.Offset)
+						return
+					}
+				}
+			}()
 			for k := 0; k < 2; k++ {
 				rwg.Add(1)
 				go func() {

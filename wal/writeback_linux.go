@@ -17,3 +17,18 @@ const syncFileRangeWrite = 2
 func startWriteback(f *os.File, off, n int64) {
 	_ = syscall.SyncFileRange(int(f.Fd()), off, n, syncFileRangeWrite)
 }
+
+// syncData makes the written data of f durable with fdatasync(2): the data
+// and the metadata needed to read it back (the file size) reach stable
+// storage, without the timestamp update fsync(2) would also force.
+func syncData(f *os.File) error {
+	for {
+		err := syscall.Fdatasync(int(f.Fd()))
+		if err != syscall.EINTR {
+			if err != nil {
+				return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: err}
+			}
+			return nil
+		}
+	}
+}

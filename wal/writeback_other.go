@@ -7,3 +7,7 @@ import "os"
 // startWriteback is a no-op where sync_file_range(2) does not exist; the
 // fsync that seals a segment then writes all of it.
 func startWriteback(*os.File, int64, int64) {}
+
+// syncData makes the written data of f durable (fsync; os.File.Sync uses
+// F_FULLFSYNC on darwin).
+func syncData(f *os.File) error { return f.Sync() }

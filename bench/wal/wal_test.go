@@ -4,6 +4,13 @@
 // (wal.SyncAlways, tidwall NoSync=false, raft-wal always), "nosync" means the
 // OS decides (wal.SyncNever, tidwall NoSync=true; raft-wal has no such mode).
 //
+// sysblocks runs in two configurations: "sysblocks" with the default
+// Options (ReadCache: 0: every Read verifies the CRC-32C of the record it
+// returns, from the memory-mapped file) and "sysblocks-cache" with
+// ReadCache: 2 (the newest two segments keep an in-memory copy that Read
+// serves without a checksum, the same memory budget as tidwall's
+// SegmentCacheSize: 2, which also serves reads from memory).
+//
 // Run: cd bench && go test -run '^$' -bench . -count 6 ./wal
 package walbench
 
@@ -107,14 +114,19 @@ func (r *raftLog) close() error { return r.w.Close() }
 
 func openImpl(b *testing.B, impl string, sync bool) appender {
 	b.Helper()
+	flushDirty()
 	dir := b.TempDir()
 	switch impl {
-	case "sysblocks":
+	case "sysblocks", "sysblocks-cache":
 		p := wal.SyncNever
 		if sync {
 			p = wal.SyncAlways
 		}
-		l, err := wal.Open(dir, wal.Options{Sync: p})
+		cache := 0
+		if impl == "sysblocks-cache" {
+			cache = 2
+		}
+		l, err := wal.Open(dir, wal.Options{Sync: p, ReadCache: cache})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -138,9 +150,9 @@ func openImpl(b *testing.B, impl string, sync bool) appender {
 
 func impls(sync bool) []string {
 	if sync {
-		return []string{"sysblocks", "tidwall", "raftwal"}
+		return []string{"sysblocks", "sysblocks-cache", "tidwall", "raftwal"}
 	}
-	return []string{"sysblocks", "tidwall"} // raft-wal always fsyncs
+	return []string{"sysblocks", "sysblocks-cache", "tidwall"} // raft-wal always fsyncs
 }
 
 func durability(sync bool) string {
@@ -245,8 +257,10 @@ func filled(b *testing.B, impl string, n int) appender {
 	if impl == "raftwal" {
 		a = openImpl(b, impl, true)
 	}
-	// Frames of 10 records for sysblocks (its read unit); raft-wal always
-	// fsyncs and indexes each record anyway, so it fills in larger batches.
+	// sysblocks and tidwall are filled the same way, with batches of 10
+	// (one frame of 10 records for sysblocks, 10 entries for tidwall);
+	// raft-wal always fsyncs and indexes each record anyway, so it fills in
+	// larger batches.
 	batch := records(10, 100)
 	if impl == "raftwal" {
 		batch = records(1000, 100)
