@@ -110,6 +110,37 @@ func BenchmarkUpdate(b *testing.B) {
 	})
 }
 
+// BenchmarkUpdateBatch is BenchmarkUpdate through AddBatch, benchBatchLen
+// updates a call; an op is still one update.
+func BenchmarkUpdateBatch(b *testing.B) {
+	forSizes(b, func(b *testing.B, bb *benchBoard) {
+		r := rand.New(rand.NewPCG(hotSeed.Add(1), 4))
+		n := len(bb.names)
+		bt := newBenchBatch(bb.b, benchBatchLen, false)
+		for b.Loop() {
+			bt.add(b, bb.names[r.IntN(n)], float64(r.IntN(benchScoreRange)))
+		}
+		bt.flush(b)
+	})
+}
+
+// BenchmarkIncrBatch is BenchmarkIncr through IncrBatch, benchBatchLen
+// updates a call; an op is still one update.
+func BenchmarkIncrBatch(b *testing.B) {
+	forSizes(b, func(b *testing.B, bb *benchBoard) {
+		r := rand.New(rand.NewPCG(5, 6))
+		n := len(bb.names)
+		bt := newBenchBatch(bb.b, benchBatchLen, true)
+		for b.Loop() {
+			bt.add(b, bb.names[r.IntN(n)], float64(1+r.IntN(100)))
+		}
+		bt.flush(b)
+	})
+}
+
+// benchBatchLen is the batch length of the size benchmarks.
+const benchBatchLen = 256
+
 // BenchmarkIncr adds a small delta to a random member's score.
 func BenchmarkIncr(b *testing.B) {
 	forSizes(b, func(b *testing.B, bb *benchBoard) {

@@ -37,6 +37,8 @@
 //   - Top(k), Range, Around, RangeByScore: O(log n + k) — one counted
 //     descent to the first rank, then a walk along linked leaves.
 //   - Count: O(log n), two descents.
+//   - AddBatch, IncrBatch: O(k log n) for k updates, the same work as k
+//     Add or Incr calls, but with their cache misses overlapped (below).
 //
 // A skip list with spans (Redis's zskiplist, and the bytedance/gopkg peer)
 // was the alternative. The B+tree was chosen because at 1M–25M members
@@ -66,9 +68,33 @@
 // figures come from, a dependent DRAM miss takes about 200 ns, so that
 // chain alone is about 1 µs. Measured there (BenchmarkHot, CPU time per
 // operation, machine shared with other jobs): an increment of 1–10 points
-// 2.2 µs, a uniformly random new score 2.7 µs, Rank 2.3 µs — 0.37–0.45M
-// updates per second on one core, not the 1M the issue aims for; at 1M
-// members, 1.5–1.8 µs.
+// 1.9 µs, a uniformly random new score 2.6–2.7 µs, Rank 1.9–2.0 µs —
+// 0.37–0.53M updates per second on one core, not the 1M the issue aims
+// for; at 1M members, 1.4–1.8 µs.
+//
+// One update's misses depend on each other, but different members' do
+// not, and the memory system serves many independent misses at once. So
+// AddBatch and IncrBatch (batch.go) take updates in groups of 16 and first
+// walk the whole group through what applying them will read, pass by pass
+// — every member's index slot, then every entry, then every member's
+// bytes, then the tree paths of every current and new key level by level
+// (warm) — loading it without changing anything; then they apply the
+// group's updates one by one through the very code Add and Incr run, now
+// hitting cache, so the results are those of the single calls by
+// construction. Measured the same way at 25M members, per update in
+// batches of 16 or 256: an increment of 1–10 points 1.2 µs (1.6x faster
+// than Incr), a random new score 1.45–1.5 µs (1.8x faster than Add) —
+// 0.7–0.8M updates per second on one core, still short of the 1M goal;
+// at 1M members 1.0 and 1.2 µs. On a board of under 65536 members
+// (warmMin) everything is in cache and batches skip the warming: they
+// then just save the per-call locking (1k members: 80 ns an increment,
+// 170 ns a new score). Group sizes of 8, 16 and 32 measured the same, and
+// so did warming whole leaves instead of the lines an update uses, which
+// suggests the limit is now how fast this VM serves random lines at all
+// (page walks under nested paging are a likely cost; the VM exposes no
+// hardware counters to confirm it) plus the instructions of the updates
+// themselves; searching nodes by binary search while warming, to fetch
+// fewer lines, was 1.4x slower.
 //
 // # Memory
 //
@@ -95,7 +121,10 @@
 //
 // Board is safe for concurrent use: one sync.RWMutex per board; Add, Incr
 // and Remove hold it exclusively, every read holds it shared, so reads run
-// in parallel. Sharded has one lock per shard; ScoreSharded adds 256 striped
+// in parallel. AddBatch and IncrBatch hold it exclusively for the whole
+// batch, so a batch is atomic (readers see all of it or none) and readers
+// wait for all of it: a batch of 256 updates holds the lock for about
+// 0.4 ms at 25M members. Sharded has one lock per shard; ScoreSharded adds 256 striped
 // mutexes that serialise writers of the same member across shards. Their
 // multi-shard reads are not atomic snapshots. Registry has its own mutex.
 //

@@ -42,6 +42,27 @@ func ExampleBoard_Add_flags() {
 	// Output: false true 20 leaderboard: incompatible add flags: NX with XX
 }
 
+func ExampleBoard_AddBatch() {
+	b := leaderboard.New()
+	// One lock, one step: the same replies as three Add calls in order.
+	added, _ := b.AddBatch([]leaderboard.Entry{
+		{Member: "ada", Score: 10},
+		{Member: "bob", Score: 20},
+		{Member: "ada", Score: 30}, // a later entry for the same member wins
+	})
+	// Each entry's Score is the increment; the new scores come back in order.
+	scores, _ := b.IncrBatch([]leaderboard.Entry{{Member: "bob", Score: 5}, {Member: "cy", Score: 1}}, nil)
+	fmt.Println(added, scores)
+	for _, e := range b.Top(3, nil) {
+		fmt.Println(e.Rank, e.Member, e.Score)
+	}
+	// Output:
+	// 2 [25 1]
+	// 0 ada 30
+	// 1 bob 25
+	// 2 cy 1
+}
+
 func ExampleNewWithOptions_arrival() {
 	b, _ := leaderboard.NewWithOptions(leaderboard.Options{TieBreak: leaderboard.ByArrival})
 	b.Add("zed", 100) // reached 100 first

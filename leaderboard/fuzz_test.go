@@ -59,3 +59,19 @@ func FuzzBytes(f *testing.F) {
 		}
 	})
 }
+
+// FuzzBatches runs random streams of AddBatch, IncrBatch and Remove on a
+// batch-driven board, a board given the same updates one call at a time,
+// and the model, and requires all three to agree.
+func FuzzBatches(f *testing.F) {
+	f.Add(uint64(1), uint16(100), uint8(5), false)
+	f.Add(uint64(2), uint16(300), uint8(40), true)
+	f.Add(uint64(3), uint16(200), uint8(1), false)
+	f.Fuzz(func(t *testing.T, seed uint64, steps uint16, pool uint8, arrival bool) {
+		if seed%2 == 0 {
+			warmSmall(t)
+		}
+		r := rand.New(rand.NewPCG(seed, uint64(steps)))
+		runBatchStream(t, r, arrival, int(steps)%500, int(pool)+1)
+	})
+}

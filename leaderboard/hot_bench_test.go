@@ -2,6 +2,7 @@ package leaderboard
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -21,7 +22,9 @@ import (
 // not charged to the board: a caller's member arrives in cache with the
 // request. Sub-benchmarks: "uniform" sets a random member to a uniformly
 // random new score (Add), "incr1-10" adds 1..10 points (Incr, the design's
-// typical game update), "rank" is Rank for comparison.
+// typical game update), "rank" is Rank for comparison. The "/batch=k"
+// variants send the same updates through AddBatch / IncrBatch k at a time;
+// ns/op and cpu-ns/op are still per update.
 func BenchmarkHot(b *testing.B) {
 	if testing.Short() {
 		b.Skip("big board skipped under -short")
@@ -61,12 +64,81 @@ func BenchmarkHot(b *testing.B) {
 		_, err := bd.Incr(m, float64(1+r.IntN(10)))
 		return err
 	})
+	for _, size := range hotBatchSizes {
+		runBatch := func(name string, incr bool) {
+			b.Run(fmt.Sprintf("%s/batch=%d", name, size), func(b *testing.B) {
+				r := rand.New(rand.NewPCG(hotSeed.Add(1), 4))
+				bt := newBenchBatch(bd, size, incr)
+				b.ReportAllocs()
+				withCPU(b, func() {
+					for b.Loop() {
+						score := float64(r.IntN(benchScoreRange))
+						if incr {
+							score = float64(1 + r.IntN(10))
+						}
+						bt.put(b, "player:", r.IntN(n), score)
+					}
+					bt.flush(b)
+				})
+			})
+		}
+		runBatch("uniform", false)
+		runBatch("incr1-10", true)
+	}
 	run("rank", func(m string, _ *rand.Rand) error {
 		if _, ok := bd.Rank(m); !ok {
 			return errors.New("member missing")
 		}
 		return nil
 	})
+}
+
+// hotBatchSizes are the batch lengths BenchmarkHot measures.
+var hotBatchSizes = []int{16, 256}
+
+// benchBatch collects updates into a batch of reused member buffers and
+// applies it with AddBatch or IncrBatch when full, so a benchmark op is
+// still one update.
+type benchBatch struct {
+	bd     *Board
+	incr   bool
+	bufs   [][]byte
+	es     []Entry
+	scores []float64
+}
+
+func newBenchBatch(bd *Board, size int, incr bool) *benchBatch {
+	return &benchBatch{bd: bd, incr: incr, bufs: make([][]byte, size), es: make([]Entry, 0, size),
+		scores: make([]float64, 0, size)}
+}
+
+// put adds the update "<prefix><i>" score, formatted into a reused buffer.
+func (bt *benchBatch) put(b *testing.B, prefix string, i int, score float64) {
+	k := len(bt.es)
+	bt.bufs[k] = strconv.AppendInt(append(bt.bufs[k][:0], prefix...), int64(i), 10)
+	bt.add(b, view(bt.bufs[k]), score) // the batch calls copy what they keep
+}
+
+// add adds the update member score, applying the batch when full.
+func (bt *benchBatch) add(b *testing.B, member string, score float64) {
+	bt.es = append(bt.es, Entry{Member: member, Score: score})
+	if len(bt.es) == cap(bt.es) {
+		bt.flush(b)
+	}
+}
+
+// flush applies the collected updates.
+func (bt *benchBatch) flush(b *testing.B) {
+	var err error
+	if bt.incr {
+		bt.scores, err = bt.bd.IncrBatch(bt.es, bt.scores[:0])
+	} else {
+		_, err = bt.bd.AddBatch(bt.es)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	bt.es = bt.es[:0]
 }
 
 // hotSeed gives every run its own random stream: with -count, a repeated

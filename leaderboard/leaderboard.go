@@ -75,12 +75,14 @@ func (o Options) validate() error {
 // every range cost O(log n); a range then walks O(count) leaf entries.
 //
 // A Board is safe for concurrent use: one sync.RWMutex guards it, writers
-// (Add, Incr, Remove) take it exclusively and readers share it, so reads
-// run in parallel with each other. The zero value is not usable; call New.
+// (Add, Incr, Remove, and AddBatch and IncrBatch for a whole batch) take it
+// exclusively and readers share it, so reads run in parallel with each
+// other. The zero value is not usable; call New.
 type Board struct {
 	mu      sync.RWMutex
 	arrival bool
 	seq     *atomic.Uint64 // arrival sequence, shared by the shards of a Sharded
+	sink    uint64         // keeps the batch calls' cache-warming loads (see warm)
 	ms      members
 	tr      tree
 }
@@ -170,6 +172,11 @@ func (b *Board) Add(member string, score float64, flags ...AddFlag) (changed boo
 	h := hashOf(member)
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.add(member, h, score, fs)
+}
+
+// add is Add after validation, with the write lock held; h is member's hash.
+func (b *Board) add(member string, h uint32, score float64, fs flagSet) (bool, error) {
 	id, ok := b.ms.findHash(member, h)
 	cur := 0.0
 	if ok {
@@ -199,6 +206,12 @@ func (b *Board) Incr(member string, delta float64) (float64, error) {
 	h := hashOf(member)
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.incr(member, h, delta)
+}
+
+// incr is Incr after validation, with the write lock held; h is member's
+// hash.
+func (b *Board) incr(member string, h uint32, delta float64) (float64, error) {
 	id, ok := b.ms.findHash(member, h)
 	if !ok {
 		return delta, b.insert(member, h, delta)

@@ -339,17 +339,27 @@ func compareAll(b *Board, m *model) error {
 }
 
 func TestDifferential(t *testing.T) {
-	seed := testseed.Seed(t)
 	seeds, steps := 24, 3000
 	if testseed.Long() {
 		seeds, steps = 400, 20000
 	}
+	forSeeds(t, seeds, 0x9e3779b97f4a7c15, func(t *testing.T, _ int, r *rand.Rand, arrival bool, pool int) {
+		runStream(t, r, arrival, steps, pool)
+	})
+}
+
+// forSeeds runs f as a subtest for each tie-break order and each of seeds
+// seeds counted from the test seed (see testseed), with a member pool
+// cycling from 3 to 3000; i is the seed's position, r its stream (mix
+// tells callers' streams apart).
+func forSeeds(t *testing.T, seeds int, mix uint64, f func(t *testing.T, i int, r *rand.Rand, arrival bool, pool int)) {
+	seed := testseed.Seed(t)
 	for _, arrival := range []bool{false, true} {
 		for i := 0; i < seeds; i++ {
 			s := seed + uint64(i)
 			pool := []int{3, 20, 200, 3000}[i%4]
 			t.Run(fmt.Sprintf("arrival=%v/seed=%d", arrival, s), func(t *testing.T) {
-				runStream(t, rand.New(rand.NewPCG(s, s^0x9e3779b97f4a7c15)), arrival, steps, pool)
+				f(t, i, rand.New(rand.NewPCG(s, s^mix)), arrival, pool)
 			})
 		}
 	}

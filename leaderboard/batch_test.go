@@ -1,0 +1,352 @@
+package leaderboard
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/sysblocks/sysblocks/internal/testseed"
+)
+
+// batchTrio is a board driven by the batch calls, a board driven by the
+// same updates one call at a time, and the model: all three must agree.
+type batchTrio struct {
+	bat, seq *Board
+	m        *model
+}
+
+func newBatchTrio(t testing.TB, arrival bool) *batchTrio {
+	tb := ByMember
+	if arrival {
+		tb = ByArrival
+	}
+	bat, err := NewWithOptions(Options{TieBreak: tb})
+	require.NoError(t, err)
+	seq, err := NewWithOptions(Options{TieBreak: tb})
+	require.NoError(t, err)
+	return &batchTrio{bat: bat, seq: seq, m: &model{arrival: arrival}}
+}
+
+func (m *model) clone() *model {
+	c := *m
+	c.items = slices.Clone(m.items)
+	return &c
+}
+
+// randomBatch draws up to 40 entries (so batches span several warm groups)
+// over pool members, so a member often appears twice in one group; about
+// one batch in 30 holds a NaN.
+func randomBatch(r *rand.Rand, pool int, incr bool) []Entry {
+	es := make([]Entry, r.IntN(41))
+	for i := range es {
+		es[i].Member = testMember(r, pool)
+		if incr {
+			es[i].Score = testDeltas[r.IntN(len(testDeltas)-1)] // NaN drawn below
+			if r.IntN(4) == 0 {
+				es[i].Score = float64(1 + r.IntN(10))
+			}
+		} else {
+			es[i].Score = testScore(r)
+		}
+		es[i].Rank = r.IntN(5) - 2 // ignored
+	}
+	if len(es) > 0 && r.IntN(30) == 0 {
+		es[r.IntN(len(es))].Score = math.NaN()
+	}
+	return es
+}
+
+// addBatch applies es with AddBatch, and one entry at a time to the
+// sequential board and to a copy of the model, which replaces the model
+// unless the batch must fail as a whole.
+func (tr *batchTrio) addBatch(es []Entry, flags []AddFlag) error {
+	got, gerr := tr.bat.AddBatch(es, flags...)
+	m := tr.m.clone()
+	want := 0
+	var werr error
+	for _, e := range es {
+		c, err := m.add(e.Member, e.Score, flags...)
+		if err != nil {
+			werr = err
+			break
+		}
+		if c {
+			want++
+		}
+	}
+	if _, ferr := parseFlags(flags); ferr != nil {
+		werr = ErrInvalidFlags // even for an empty batch
+	}
+	if werr != nil {
+		if !errors.Is(gerr, werr) || got != 0 {
+			return fmt.Errorf("AddBatch(%v, %v) = %d, %v; want 0, %v", es, flags, got, gerr, werr)
+		}
+		return nil
+	}
+	if gerr != nil || got != want {
+		return fmt.Errorf("AddBatch(%v, %v) = %d, %v; want %d", es, flags, got, gerr, want)
+	}
+	seqChanged := 0
+	for _, e := range es {
+		c, err := tr.seq.Add(e.Member, e.Score, flags...)
+		if err != nil {
+			return fmt.Errorf("sequential Add(%q, %v): %w", e.Member, e.Score, err)
+		}
+		if c {
+			seqChanged++
+		}
+	}
+	if seqChanged != got {
+		return fmt.Errorf("AddBatch changed %d, sequential Adds %d", got, seqChanged)
+	}
+	tr.m = m
+	return nil
+}
+
+// incrBatch is addBatch for IncrBatch; the scores it returns must match
+// the sequential Incr results and the model's.
+func (tr *batchTrio) incrBatch(es []Entry) error {
+	prefix := []float64{42}
+	got, gerr := tr.bat.IncrBatch(es, prefix)
+	m := tr.m.clone()
+	var want []float64
+	var werr error
+	for _, e := range es {
+		s, err := m.incr(e.Member, e.Score)
+		if err != nil {
+			werr = err
+			break
+		}
+		want = append(want, s)
+	}
+	if werr != nil {
+		if !errors.Is(gerr, werr) || len(got) != 1 {
+			return fmt.Errorf("IncrBatch(%v) = %v, %v; want [42], %v", es, got, gerr, werr)
+		}
+		return nil
+	}
+	if gerr != nil || len(got) != 1+len(want) || got[0] != 42 {
+		return fmt.Errorf("IncrBatch(%v) = %v, %v; want [42 %v]", es, got, gerr, want)
+	}
+	for i, e := range es {
+		s, err := tr.seq.Incr(e.Member, e.Score)
+		if err != nil || !sameScore(s, want[i]) || !sameScore(got[1+i], want[i]) {
+			return fmt.Errorf("entry %d %v: batch %v, sequential %v, %v, model %v", i, e, got[1+i], s, err, want[i])
+		}
+	}
+	tr.m = m
+	return nil
+}
+
+func (tr *batchTrio) remove(member string) error {
+	a, b := tr.bat.Remove(member), tr.seq.Remove(member)
+	i := tr.m.find(member)
+	if i >= 0 {
+		tr.m.items = slices.Delete(tr.m.items, i, i+1)
+	}
+	if a != (i >= 0) || b != a {
+		return fmt.Errorf("Remove(%q) = %v (batch board), %v (sequential board), want %v", member, a, b, i >= 0)
+	}
+	return nil
+}
+
+func (tr *batchTrio) compare() error {
+	if err := compareAll(tr.bat, tr.m); err != nil {
+		return fmt.Errorf("batch board: %w", err)
+	}
+	if err := compareAll(tr.seq, tr.m); err != nil {
+		return fmt.Errorf("sequential board: %w", err)
+	}
+	return nil
+}
+
+// runBatchStream applies n random batch steps (AddBatch with random flags,
+// IncrBatch, single Removes) to a batchTrio, checking as it goes.
+func runBatchStream(t testing.TB, r *rand.Rand, arrival bool, n, pool int) {
+	tr := newBatchTrio(t, arrival)
+	for step := 0; step < n; step++ {
+		var err error
+		switch op := r.IntN(20); {
+		case op < 10:
+			err = tr.addBatch(randomBatch(r, pool, false), testFlags(r))
+		case op < 17:
+			err = tr.incrBatch(randomBatch(r, pool, true))
+		default:
+			err = tr.remove(testMember(r, pool))
+		}
+		if err != nil {
+			t.Fatalf("step %d: %v", step, err)
+		}
+		if step%16 == 0 {
+			if err := tr.compare(); err != nil {
+				t.Fatalf("step %d: %v", step, err)
+			}
+		}
+	}
+	if err := tr.compare(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBatchDifferential checks batch streams against one-call-at-a-time
+// boards and the model; seeds 0-3, 8-11, ... of each run warm the cache
+// (see warmSmall), the others take the small-board path.
+func TestBatchDifferential(t *testing.T) {
+	seeds, steps := 16, 300
+	if testseed.Long() {
+		seeds, steps = 200, 3000
+	}
+	forSeeds(t, seeds, 0x2545f4914f6cdd1d, func(t *testing.T, i int, r *rand.Rand, arrival bool, pool int) {
+		if i/4%2 == 0 {
+			warmSmall(t)
+		}
+		runBatchStream(t, r, arrival, steps, pool)
+	})
+}
+
+// warmSmall makes batches warm the cache on boards of any size until t
+// ends, so the small boards of the differential tests exercise warm.
+func warmSmall(t testing.TB) {
+	old := warmMin
+	warmMin = 1
+	t.Cleanup(func() { warmMin = old })
+}
+
+// TestBatchBigBoard runs batches against a board big enough that they
+// warm the cache and deep enough (three inner levels at 300k members) that
+// warm descends several levels, with a member updated twice inside one
+// group.
+func TestBatchBigBoard(t *testing.T) {
+	n := 300_000
+	if testing.Short() {
+		n = 2 * warmMin
+	}
+	seed := testseed.Seed(t)
+	r := rand.New(rand.NewPCG(seed, 3))
+	bat, seq := New(), New()
+	init := make([]Entry, n)
+	for i := range init {
+		init[i] = Entry{Member: "player:" + strconv.Itoa(i), Score: float64(r.IntN(1 << 20))}
+	}
+	added, err := bat.AddBatch(init)
+	require.NoError(t, err)
+	require.Equal(t, n, added)
+	for _, e := range init {
+		_, err := seq.Add(e.Member, e.Score)
+		require.NoError(t, err)
+	}
+	var got []float64
+	for round := 0; round < 40; round++ {
+		es := make([]Entry, 100)
+		for i := range es {
+			es[i] = Entry{Member: "player:" + strconv.Itoa(r.IntN(n+10)), Score: float64(r.IntN(1 << 20))}
+		}
+		es[5].Member = es[3].Member // twice in the first group
+		if round%2 == 0 {
+			c, err := bat.AddBatch(es, CH)
+			require.NoError(t, err)
+			want := 0
+			for _, e := range es {
+				ok, err := seq.Add(e.Member, e.Score, CH)
+				require.NoError(t, err)
+				if ok {
+					want++
+				}
+			}
+			require.Equal(t, want, c)
+		} else {
+			for i := range es {
+				es[i].Score = float64(1 + r.IntN(10))
+			}
+			got, err = bat.IncrBatch(es, got[:0])
+			require.NoError(t, err)
+			for i, e := range es {
+				s, err := seq.Incr(e.Member, e.Score)
+				require.NoError(t, err)
+				require.Equal(t, s, got[i])
+			}
+		}
+	}
+	require.NoError(t, bat.check())
+	require.Equal(t, seq.Range(0, -1, nil), bat.Range(0, -1, nil))
+}
+
+func TestBatchErrors(t *testing.T) {
+	b := New()
+	_, err := b.Add("a", 1)
+	require.NoError(t, err)
+	long := strings.Repeat("x", MaxMemberLen+1)
+	for _, tc := range []struct {
+		name  string
+		es    []Entry
+		flags []AddFlag
+		want  error
+	}{
+		{"flags", []Entry{{Member: "b", Score: 1}}, []AddFlag{NX, XX}, ErrInvalidFlags},
+		{"empty batch, bad flags", nil, []AddFlag{GT, LT}, ErrInvalidFlags},
+		{"NaN last", []Entry{{Member: "b", Score: 1}, {Member: "a", Score: math.NaN()}}, nil, ErrNaN},
+		{"too long", []Entry{{Member: "b", Score: 1}, {Member: long}}, nil, ErrMemberTooLong},
+	} {
+		t.Run("add/"+tc.name, func(t *testing.T) {
+			c, err := b.AddBatch(tc.es, tc.flags...)
+			require.ErrorIs(t, err, tc.want)
+			require.Zero(t, c)
+			require.Equal(t, 1, b.Len())
+		})
+	}
+	for _, tc := range []struct {
+		name string
+		es   []Entry
+		want error
+	}{
+		{"NaN delta", []Entry{{Member: "b", Score: 1}, {Member: "a", Score: math.NaN()}}, ErrNaN},
+		{"Inf minus Inf", []Entry{{Member: "b", Score: math.Inf(1)}, {Member: "a", Score: 2}, {Member: "b", Score: math.Inf(-1)}}, ErrNaN},
+		{"too long", []Entry{{Member: "b", Score: 1}, {Member: long}}, ErrMemberTooLong},
+	} {
+		t.Run("incr/"+tc.name, func(t *testing.T) {
+			dst, err := b.IncrBatch(tc.es, []float64{7})
+			require.ErrorIs(t, err, tc.want)
+			require.Equal(t, []float64{7}, dst)
+			require.Equal(t, 1, b.Len())
+			s, _ := b.Score("a")
+			require.Equal(t, 1.0, s)
+		})
+	}
+	// Infinite deltas that do not meet an opposite infinity succeed.
+	got, err := b.IncrBatch([]Entry{{Member: "a", Score: math.Inf(1)}, {Member: "a", Score: 5}, {Member: "c", Score: math.Inf(-1)}}, nil)
+	require.NoError(t, err)
+	require.Equal(t, []float64{math.Inf(1), math.Inf(1), math.Inf(-1)}, got)
+}
+
+// TestBatchAllocs guards the zero-allocation batch paths.
+func TestBatchAllocs(t *testing.T) {
+	b := New()
+	es := make([]Entry, 50)
+	for i := range es {
+		es[i] = Entry{Member: "p" + strconv.Itoa(i), Score: float64(i)}
+	}
+	_, err := b.AddBatch(es)
+	require.NoError(t, err)
+	dst := make([]float64, 0, len(es))
+	k := 0
+	for name, f := range map[string]func(){
+		"AddBatch": func() {
+			for i := range es {
+				es[i].Score = float64((i * 7 * k) % 1000)
+			}
+			k++
+			b.AddBatch(es)
+		},
+		"IncrBatch": func() { dst, _ = b.IncrBatch(es, dst[:0]) },
+	} {
+		if a := testing.AllocsPerRun(100, f); a != 0 {
+			t.Errorf("%s: %v allocs per call", name, a)
+		}
+	}
+}
