@@ -39,7 +39,13 @@
 // the previous one runs; under SyncNever and SyncInterval the kernel is
 // asked (sync_file_range on Linux) to start writing back each 4 MiB
 // written, so the sync that seals a segment does not wait for all of it
-// (every MiB cost about 5% of batched append throughput). Read: a
+// (every MiB cost about 5% of batched append throughput). On Linux a new
+// segment's blocks are reserved up front (fallocate with KEEP_SIZE: the
+// file size still ends at the last frame), so appends do not allocate
+// blocks page by page — about 15% of a batched no-sync append's time — and
+// the reservation past the end is freed when the segment is sealed or the
+// log closed; meanwhile the active segment occupies SegmentSize on disk.
+// Read: a
 // search over segments (the active one first), then O(1) through the
 // segment's dense position table to the frame holding the record; a
 // CRC-32C over the frame header, the record's bounds and its data (never

@@ -111,7 +111,7 @@ func (l *Log) finishLoad(start uint64) error {
 			}
 		}
 		l.segs = nil
-		s, err := createSegment(l.dir, start)
+		s, err := createSegment(l.dir, start, l.opts.SegmentSize)
 		if err != nil {
 			return err
 		}
@@ -179,7 +179,7 @@ func (l *Log) openSegment(base uint64, last bool) (*segment, error) {
 		if last && size <= segHeaderSize {
 			// Crash while creating the segment: write the header again.
 			s.release()
-			ns, err := createSegment(l.dir, base)
+			ns, err := createSegment(l.dir, base, l.opts.SegmentSize)
 			if err == nil {
 				l.mapActive(ns)
 			}

@@ -73,8 +73,9 @@ func segHeaderCRC(b []byte) uint32 {
 	return crc32.Update(c, castagnoli, b[16:24])
 }
 
-// createSegment creates an empty segment file, fsyncs it and its directory.
-func createSegment(dir string, base uint64) (*segment, error) {
+// createSegment creates an empty segment file with room reserved for size
+// bytes, fsyncs it and its directory.
+func createSegment(dir string, base uint64, size int64) (*segment, error) {
 	p := segPath(dir, base, ".seg")
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
@@ -84,6 +85,7 @@ func createSegment(dir string, base uint64) (*segment, error) {
 		f.Close()
 		return nil, fmt.Errorf("wal: create segment: %w", err)
 	}
+	preallocate(f, size)
 	if err := f.Sync(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("wal: create segment: %w", err)

@@ -208,10 +208,11 @@ func (l *Log) rollLocked(now int64) error {
 		l.failed = fmt.Errorf("wal: fsync: %w", err)
 		return l.failed
 	}
+	trimReserve(act.f)
 	if err := writeIndex(l.dir, act); err != nil {
 		return err
 	}
-	s, err := createSegment(l.dir, l.next.Load())
+	s, err := createSegment(l.dir, l.next.Load(), l.opts.SegmentSize)
 	if err != nil {
 		return err
 	}
@@ -641,9 +642,11 @@ func (l *Log) Close() error {
 	defer l.mu.Unlock()
 	err := l.failed
 	if err == nil {
-		if serr := l.segs[len(l.segs)-1].f.Sync(); serr != nil {
+		act := l.segs[len(l.segs)-1]
+		if serr := act.f.Sync(); serr != nil {
 			err = fmt.Errorf("wal: close: %w", serr)
 		}
+		trimReserve(act.f)
 	}
 	for _, s := range l.segs {
 		s.release()

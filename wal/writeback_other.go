@@ -11,3 +11,8 @@ func startWriteback(*os.File, int64, int64) {}
 // syncData makes the written data of f durable (fsync; os.File.Sync uses
 // F_FULLFSYNC on darwin).
 func syncData(f *os.File) error { return f.Sync() }
+
+// preallocate and trimReserve are no-ops where fallocate(2) does not exist.
+func preallocate(*os.File, int64) {}
+
+func trimReserve(*os.File) {}
