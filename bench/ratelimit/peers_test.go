@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -249,7 +250,13 @@ func benchKeys(b *testing.B, quota, fill int, want bool) {
 					wrong.Add(bad)
 				})
 				b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
-				checkWrong(b, p.name, int(wrong.Load()), len(order), want)
+				if strings.HasPrefix(p.name, "sysblocks") {
+					checkWrong(b, p.name, int(wrong.Load()), len(order), want)
+				} else {
+					// throttled's memstore gives up its compare-and-swap loop under
+					// contention and refuses calls it should allow: report, not fail.
+					b.ReportMetric(float64(wrong.Load())/float64(b.N), "wrong/op")
+				}
 			})
 			if owner != nil { // stop sethvargo's sweeper, drop the keys
 				owner.cleanup()
