@@ -324,8 +324,56 @@ func TestBatchErrors(t *testing.T) {
 	require.Equal(t, []float64{math.Inf(1), math.Inf(1), math.Inf(-1)}, got)
 }
 
-// TestBatchAllocs guards the zero-allocation batch paths.
+// TestWarmArbitraryLanes feeds the tree stages of warmApply lanes at
+// arbitrary nodes, children and scores, on a board with released nodes and
+// many ties: whatever they are given, the stages only prefetch, and must
+// never index out of range or read an entry.
+func TestWarmArbitraryLanes(t *testing.T) {
+	r := rand.New(rand.NewPCG(testseed.Seed(t), 5))
+	b := New()
+	for i := 0; i < 20_000; i++ {
+		_, err := b.Add("m"+strconv.Itoa(i), float64(r.IntN(100))) // many ties
+		require.NoError(t, err)
+	}
+	for i := 0; i < 15_000; i++ {
+		b.Remove("m" + strconv.Itoa(r.IntN(20_000)))
+	}
+	tr := &b.tr
+	require.Positive(t, len(tr.inners.free)+len(tr.leaves.free), "no released nodes")
+	var f flight
+	f.nl = len(f.lanes)
+	for round := 0; round < 2000; round++ {
+		for j := range f.lanes {
+			ln := &f.lanes[j]
+			ln.h = int8(r.IntN(2))
+			ln.node = uint32(r.IntN(int(tr.leaves.n)))
+			if ln.h > 0 {
+				ln.node = uint32(r.IntN(int(tr.inners.n)))
+			}
+			ln.s = encode(float64(r.IntN(102) - 1))
+			if r.IntN(8) == 0 {
+				ln.s = r.Uint64()
+			}
+			ln.c = uint8(r.IntN(innerCap))
+			ln.paired = j%2 == 0 && r.IntN(2) == 0
+		}
+		tr.pickChild(&f)
+		tr.step(&f)
+		tr.leafLines(&f)
+	}
+}
+
+// TestBatchAllocs guards the zero-allocation batch paths, with and without
+// warming.
 func TestBatchAllocs(t *testing.T) {
+	t.Run("small", func(t *testing.T) { testBatchAllocs(t) })
+	t.Run("warm", func(t *testing.T) {
+		warmSmall(t)
+		testBatchAllocs(t)
+	})
+}
+
+func testBatchAllocs(t *testing.T) {
 	b := New()
 	es := make([]Entry, 50)
 	for i := range es {

@@ -74,27 +74,35 @@
 //
 // One update's misses depend on each other, but different members' do
 // not, and the memory system serves many independent misses at once. So
-// AddBatch and IncrBatch (batch.go) take updates in groups of 16 and first
-// walk the whole group through what applying them will read, pass by pass
-// — every member's index slot, then every entry, then every member's
-// bytes, then the tree paths of every current and new key level by level
-// (warm) — loading it without changing anything; then they apply the
-// group's updates one by one through the very code Add and Incr run, now
-// hitting cache, so the results are those of the single calls by
-// construction. Measured the same way at 25M members, per update in
-// batches of 16 or 256: an increment of 1–10 points 1.2 µs (1.6x faster
-// than Incr), a random new score 1.45–1.5 µs (1.8x faster than Add) —
-// 0.7–0.8M updates per second on one core, still short of the 1M goal;
-// at 1M members 1.0 and 1.2 µs. On a board of under 65536 members
-// (warmMin) everything is in cache and batches skip the warming: they
-// then just save the per-call locking (1k members: 80 ns an increment,
-// 170 ns a new score). Group sizes of 8, 16 and 32 measured the same, and
-// so did warming whole leaves instead of the lines an update uses, which
-// suggests the limit is now how fast this VM serves random lines at all
-// (page walks under nested paging are a likely cost; the VM exposes no
-// hardware counters to confirm it) plus the instructions of the updates
-// themselves; searching nodes by binary search while warming, to fetch
-// fewer lines, was 1.4x slower.
+// AddBatch and IncrBatch (batch.go, warm.go) take updates in groups of 16
+// and first walk the whole group, stage by stage, through what applying
+// them will read — every member's index slot, then every entry and
+// member's bytes, then the lowest inner node, the child entry and the leaf
+// of every current and new key — issuing prefetches (PREFETCHT0 on amd64)
+// for only the lines the update will use, so each stage's misses overlap
+// without stalling; then they apply the group's updates one by one
+// through the very code Add and Incr run, now hitting cache, so the
+// results are those of the single calls by construction. Measured the
+// same way at 25M members, per update in batches of 256: a random new
+// score 1.1–1.4 µs, an increment of 1–10 points 0.86–1.16 µs (process to
+// process the same run varies by ±20% on this VM) — 0.7–1.1M updates per
+// second on one core; at 1M members 0.63–0.70 and 0.40 µs (1.7x and 2.2x
+// faster than warming with loads, the previous design); at 5M 0.85 and
+// 0.69 µs (1.5x and 1.2x). The goal of 1M updates per second at 25M is
+// thus met for increments in good runs and not for random scores: the
+// same batches over a hot set of 4096 members, where nothing misses,
+// already cost 0.75–1.0 µs a random score and 0.5–0.65 µs an increment
+// at 25M (BenchmarkHot/hot), the instructions of warming and applying
+// (searches of four levels of 64-key nodes, the take and put shifts of a
+// move); the misses add 0.3–0.4 µs on top. On a board of under 65536
+// members (warmMin) everything is in cache and batches skip the warming:
+// they then just save the per-call locking (1k members: 100 ns an
+// increment, 210 ns a new score). Measured and dropped: overlapping the
+// stages of the next groups with applying this one (a software pipeline;
+// 1.05–1.3x slower at 5M, the apply's own misses then compete with the
+// prefetches), group sizes of 8 or 32 (no better than 16), prefetching
+// the cached upper levels too (no better), and searching nodes by binary
+// search while warming (1.4x slower).
 //
 // # Memory
 //
@@ -124,7 +132,7 @@
 // in parallel. AddBatch and IncrBatch hold it exclusively for the whole
 // batch, so a batch is atomic (readers see all of it or none) and readers
 // wait for all of it: a batch of 256 updates holds the lock for about
-// 0.4 ms at 25M members. Sharded has one lock per shard; ScoreSharded adds 256 striped
+// 0.3 ms at 25M members. Sharded has one lock per shard; ScoreSharded adds 256 striped
 // mutexes that serialise writers of the same member across shards. Their
 // multi-shard reads are not atomic snapshots. Registry has its own mutex.
 //

@@ -82,7 +82,6 @@ type Board struct {
 	mu      sync.RWMutex
 	arrival bool
 	seq     *atomic.Uint64 // arrival sequence, shared by the shards of a Sharded
-	sink    uint64         // keeps the batch calls' cache-warming loads (see warm)
 	ms      members
 	tr      tree
 }

@@ -2,7 +2,8 @@ package leaderboard
 
 import "unsafe"
 
-// This file holds every use of unsafe in the package.
+// This file holds every use of unsafe in the package, but for prefetch
+// itself (prefetch_amd64.s and its portable stand-in, prefetch_other.go).
 
 // view returns b as a string without copying. It is sound because arena
 // bytes are never written again once a member is stored (members.store
@@ -39,4 +40,18 @@ func hugeSlice[T any](n int) []T {
 		adviseHuge(unsafe.Slice((*byte)(p), bytes)[lo:hi])
 	}
 	return s
+}
+
+// prefetchSpan prefetches the n values from p on (see prefetch); they must
+// lie inside one slice or array.
+func prefetchSpan[T any](p *T, n int) {
+	prefetch(unsafe.Pointer(p), uintptr(n)*unsafe.Sizeof(*p))
+}
+
+// prefetchThrough prefetches the bytes from *from through *to, which must
+// lie in that order inside one object: a node's head and its first keys in
+// one call.
+func prefetchThrough[T, U any](from *T, to *U) {
+	p := unsafe.Pointer(from)
+	prefetch(p, uintptr(unsafe.Pointer(to))-uintptr(p)+unsafe.Sizeof(*to))
 }
