@@ -283,43 +283,44 @@ func countName(n int) string {
 // BenchmarkReadSequential reads 100-byte records in order: sysblocks with a
 // Reader (zero-copy), the peers by index (they have no iterator).
 func BenchmarkReadSequential(b *testing.B) {
-	for _, n := range readCounts {
-		for _, impl := range impls(true) {
-			b.Run(fmt.Sprintf("%s/impl=%s", countName(n), impl), func(b *testing.B) {
-				if n >= 1000000 && testing.Short() {
-					b.Skip("1M records: skipped with -short")
+	forReadSizes(b, func(b *testing.B, a appender, n int) {
+		if s, ok := a.(sysLog); ok {
+			r := s.l.NewReader(0)
+			for i := 0; i < b.N; i++ {
+				rec, err := r.Next()
+				if err == io.EOF {
+					r.Seek(0)
+					rec, err = r.Next()
 				}
-				a := filled(b, impl, n)
-				defer a.close()
-				b.SetBytes(100)
-				b.ReportAllocs()
-				b.ResetTimer()
-				if s, ok := a.(sysLog); ok {
-					r := s.l.NewReader(0)
-					for i := 0; i < b.N; i++ {
-						rec, err := r.Next()
-						if err == io.EOF {
-							r.Seek(0)
-							rec, err = r.Next()
-						}
-						if err != nil || len(rec.Data) != 100 {
-							b.Fatal(err)
-						}
-					}
-					return
+				if err != nil || len(rec.Data) != 100 {
+					b.Fatal(err)
 				}
-				for i := 0; i < b.N; i++ {
-					if d, err := a.read(uint64(i % n)); err != nil || len(d) != 100 {
-						b.Fatal(err)
-					}
-				}
-			})
+			}
+			return
 		}
-	}
+		for i := 0; i < b.N; i++ {
+			if d, err := a.read(uint64(i % n)); err != nil || len(d) != 100 {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkReadRandom reads 100-byte records at random positions.
 func BenchmarkReadRandom(b *testing.B) {
+	forReadSizes(b, func(b *testing.B, a appender, n int) {
+		rng := rand.New(rand.NewPCG(1, 2))
+		for i := 0; i < b.N; i++ {
+			if d, err := a.read(uint64(rng.IntN(n))); err != nil || len(d) != 100 {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// forReadSizes runs read for every read size and implementation on a log
+// filled with n 100-byte records, timing only read.
+func forReadSizes(b *testing.B, read func(b *testing.B, a appender, n int)) {
 	for _, n := range readCounts {
 		for _, impl := range impls(true) {
 			b.Run(fmt.Sprintf("%s/impl=%s", countName(n), impl), func(b *testing.B) {
@@ -328,15 +329,10 @@ func BenchmarkReadRandom(b *testing.B) {
 				}
 				a := filled(b, impl, n)
 				defer a.close()
-				rng := rand.New(rand.NewPCG(1, 2))
 				b.SetBytes(100)
 				b.ReportAllocs()
 				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					if d, err := a.read(uint64(rng.IntN(n))); err != nil || len(d) != 100 {
-						b.Fatal(err)
-					}
-				}
+				read(b, a, n)
 			})
 		}
 	}
