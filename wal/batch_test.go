@@ -151,10 +151,19 @@ func TestBatchFrameLayout(t *testing.T) {
 	}
 	h := parseFrameHeader(f)
 	require.True(t, checkFrame(f, h))
-	for i := range recs {
-		d, ok := verifiedRecord(f, h, uint32(i))
+	var d denseIndex
+	require.True(t, d.add(0, h, f))
+	require.Len(t, d.recs, len(recs))
+	for i, want := range recs {
+		r := d.recs[i]
+		require.Zero(t, r.frame)
+		data := f[r.data : r.data+r.size]
+		require.Equal(t, want, data)
+		require.Equal(t, binary.LittleEndian.Uint32(f[r.crc:]), batchRecordCRC(&d.frames[0], r, data), "crc %d", i)
+		got, tm, ok := verifyRecord(f, r, &d.frames[0], 7+uint64(i))
 		require.True(t, ok)
-		require.Equal(t, recs[i], d)
+		require.Equal(t, want, got)
+		require.EqualValues(t, 99, tm)
 	}
 	one := appendFrame(nil, 1, 2, [][]byte{[]byte("xyz")})
 	require.Len(t, one, frameHeaderSize+3)

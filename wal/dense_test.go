@@ -7,32 +7,64 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// checkDense compares every segment's dense position table with positions
-// found by walking the segment file's frames from its header.
+// checkDense compares every segment's dense index with the frames found by
+// walking the segment file from its header: each record's frame, data
+// position and size, and that its checksum verifies against the index.
 func checkDense(t *testing.T, l *Log) {
 	t.Helper()
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	for _, s := range l.segs {
-		var want []uint32
+		d := s.dense
+		n, batches := 0, 0
 		pos, size := int64(segHeaderSize), s.size.Load()
 		for pos < size {
 			var hb [frameHeaderSize]byte
 			_, err := s.f.ReadAt(hb[:], pos)
 			require.NoError(t, err)
 			h := parseFrameHeader(hb[:])
-			require.Equal(t, s.base+uint64(len(want)), h.first, "segment %d frame at %d", s.base, pos)
-			for range h.count {
-				want = append(want, uint32(pos))
+			require.Equal(t, s.base+uint64(n), h.first, "segment %d frame at %d", s.base, pos)
+			f := make([]byte, h.size())
+			_, err = s.f.ReadAt(f, pos)
+			require.NoError(t, err)
+			require.True(t, checkFrame(f, h), "segment %d frame at %d", s.base, pos)
+			if h.count > 1 {
+				batches++
+			}
+			for i := range h.count {
+				require.Less(t, n, len(d.recs), "segment %d table length", s.base)
+				r := d.recs[n]
+				if h.count == 1 {
+					require.Equal(t, single, r.frame, "segment %d record %d", s.base, n)
+					require.EqualValues(t, pos, r.crc, "segment %d record %d", s.base, n)
+				} else {
+					fr := d.frame(r)
+					require.NotNil(t, fr, "segment %d record %d", s.base, n)
+					require.EqualValues(t, pos, fr.pos, "segment %d record %d", s.base, n)
+					require.Equal(t, h.time, fr.time)
+				}
+				data := frameRecord(f, h, i)
+				require.EqualValues(t, len(data), r.size)
+				require.Equal(t, data, f[int64(r.data)-pos:int64(r.data)-pos+int64(r.size)], "segment %d record %d", s.base, n)
+				shifted := r // positions relative to f
+				shifted.data -= uint32(pos)
+				shifted.crc -= uint32(pos)
+				got, tm, ok := verifyRecord(f, shifted, shiftFrame(d.frame(r), pos), s.base+uint64(n))
+				if int64(r.data)+int64(r.size) <= int64(len(s.mm)) {
+					_, _, mok := verifyRecord(s.mm, r, d.frame(r), s.base+uint64(n))
+					require.True(t, mok, "segment %d record %d from the mapping", s.base, n)
+				}
+				require.True(t, ok, "segment %d record %d", s.base, n)
+				require.Equal(t, data, got)
+				require.Equal(t, h.time, tm)
+				n++
 			}
 			pos += h.size()
 		}
 		require.Equal(t, size, pos, "segment %d", s.base)
-		require.Equal(t, s.next-s.base, uint64(len(s.fpos)), "segment %d table length", s.base)
-		if len(want) == 0 {
-			want = []uint32{}
-		}
-		require.Equal(t, want, append([]uint32{}, s.fpos...), "segment %d", s.base)
+		require.Equal(t, s.next-s.base, uint64(n), "segment %d", s.base)
+		require.Len(t, d.recs, n, "segment %d table length", s.base)
+		require.Len(t, d.frames, batches, "segment %d frames", s.base)
 	}
 }
 
@@ -102,7 +134,7 @@ func TestDenseBadHeaders(t *testing.T) {
 		_, err = l.Append(make([]byte, 100))
 		require.NoError(t, err)
 	}
-	p, pos := l.segs[0].path, l.segs[0].fpos[3]
+	p, pos := l.segs[0].path, l.segs[0].dense.recs[3].crc
 	require.NoError(t, l.Close())
 	f, err := os.OpenFile(p, os.O_RDWR, 0)
 	require.NoError(t, err)
@@ -111,4 +143,16 @@ func TestDenseBadHeaders(t *testing.T) {
 	require.NoError(t, f.Close())
 	_, err = Open(dir, opts)
 	require.ErrorIs(t, err, ErrCorrupt)
+}
+
+// shiftFrame returns a copy of fr with its positions made relative to pos,
+// or nil.
+func shiftFrame(fr *frameInfo, pos int64) *frameInfo {
+	if fr == nil {
+		return nil
+	}
+	c := *fr
+	c.pos -= uint32(pos)
+	c.dstart -= uint32(pos)
+	return &c
 }

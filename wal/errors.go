@@ -21,6 +21,9 @@ var (
 	// fails with it even with Options.Repair, which never deletes data it
 	// cannot read.
 	ErrVersion = errors.New("wal: unsupported format version")
+	// ErrLocked: another Log, in this process or another, has the
+	// directory open (an advisory flock on its LOCK file; see Open).
+	ErrLocked = errors.New("wal: directory locked by another log")
 	// ErrInvalidOptions: Open was given options it cannot honour.
 	ErrInvalidOptions = errors.New("wal: invalid options")
 )

@@ -49,9 +49,15 @@ var castagnoli8 = func() (t [8][256]uint32) {
 // the package, whose fixed cost dominates so short an input.
 func updateCRC8(crc uint32, p []byte) uint32 {
 	_ = p[7]
+	return updateCRCEnds(crc, binary.LittleEndian.Uint32(p), binary.LittleEndian.Uint32(p[4:]))
+}
+
+// updateCRCEnds is updateCRC8 over the little-endian encodings of start
+// and end (a batch record's two ends entries), without storing them.
+func updateCRCEnds(crc, start, end uint32) uint32 {
 	t := &castagnoli8
-	crc = ^crc ^ binary.LittleEndian.Uint32(p)
-	crc = t[0][p[7]] ^ t[1][p[6]] ^ t[2][p[5]] ^ t[3][p[4]] ^
+	crc = ^crc ^ start
+	crc = t[0][end>>24] ^ t[1][end>>16&0xff] ^ t[2][end>>8&0xff] ^ t[3][end&0xff] ^
 		t[4][crc>>24] ^ t[5][crc>>16&0xff] ^ t[6][crc>>8&0xff] ^ t[7][crc&0xff]
 	return ^crc
 }
@@ -192,36 +198,6 @@ func checkFrame(f []byte, h frameHeader) bool {
 	return int64(start) == int64(len(d))
 }
 
-// verifiedRecord returns the data of record number i (< h.count) of the
-// frame f (exactly h.size() bytes) after verifying only what it depends on:
-// for a single record the frame crc, for a batch the record's own crc, which
-// covers the header, the record's bounds and its data. Cost: O(record size),
-// whatever the size of the batch.
-func verifiedRecord(f []byte, h frameHeader, i uint32) (data []byte, ok bool) {
-	if int64(len(f)) != h.size() || i >= h.count || int64(h.length) < h.tableSize() {
-		return nil, false
-	}
-	if h.count == 1 {
-		if crc32.Checksum(f[4:], castagnoli) != h.crc {
-			return nil, false
-		}
-		return f[frameHeaderSize:], true
-	}
-	ends := f[frameHeaderSize : frameHeaderSize+4*(int64(h.count)+1)]
-	e := ends[4*i : 4*i+8]
-	start, end := binary.LittleEndian.Uint32(e), binary.LittleEndian.Uint32(e[4:])
-	d := f[frameHeaderSize+h.tableSize():]
-	if start > end || int64(end) > int64(len(d)) {
-		return nil, false
-	}
-	data = d[start:end:end]
-	c := crc32.Update(updateCRC8(crc32.Checksum(f[4:frameHeaderSize], castagnoli), e), castagnoli, data)
-	if c != binary.LittleEndian.Uint32(f[int64(frameHeaderSize)+4*(int64(h.count)+1)+4*int64(i):]) {
-		return nil, false
-	}
-	return data, true
-}
-
 // frameRecord returns the data of record i of a frame that checkFrame
 // accepted.
 func frameRecord(f []byte, h frameHeader, i uint32) []byte {
@@ -232,30 +208,4 @@ func frameRecord(f []byte, h frameHeader, i uint32) []byte {
 	start, end := binary.LittleEndian.Uint32(e), binary.LittleEndian.Uint32(e[4:])
 	d := f[frameHeaderSize+h.tableSize():]
 	return d[start:end:end]
-}
-
-// touchMax bounds the frames whose cache lines a random Read from a mapping
-// loads up front (see touchLines). The read cache does without: measured,
-// it made reads from memory slower.
-const touchMax = 2 << 10
-
-// touchAbove: segment mappings smaller than this are likely to sit in the
-// CPU caches, where touching lines first only costs time (measured: about
-// 15% slower at 1k records, about 10% faster at 1M).
-const touchAbove = 8 << 20
-
-// touchLines loads one byte of every cache line of a frame that is likely
-// cold (a random Read) before the checks read its header, tables and
-// record: the loads do not depend on each other, so the CPU overlaps their
-// misses instead of taking them one after another (header, then the record
-// the header points to). It is not inlined so that the loads, whose result
-// nobody needs, are kept.
-//
-//go:noinline
-func touchLines(f []byte) byte {
-	var x byte
-	for i := 0; i < len(f); i += 64 {
-		x |= f[i]
-	}
-	return x
 }

@@ -13,12 +13,18 @@ import (
 	"sync"
 )
 
-const startFile = "START"
+const (
+	startFile = "START"
+	lockFile  = "LOCK"
+)
 
 // Open opens or creates the log in dir. It validates the tail of the last
 // segment and truncates a torn tail; damage before the tail fails with
-// ErrCorrupt unless opts.Repair is set. Cost: reads the last segment and any
-// sealed segment whose index files are missing or damaged.
+// ErrCorrupt unless opts.Repair is set. While the Log is open it holds an
+// advisory lock on dir (flock(2) on dir/LOCK, where it exists): Open of the
+// same directory by another Log, in this process or another, fails with
+// ErrLocked. Cost: reads the last segment and any sealed segment whose
+// index files are missing or damaged.
 func Open(dir string, opts Options) (*Log, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -27,14 +33,20 @@ func Open(dir string, opts Options) (*Log, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("wal: open: %w", err)
 	}
-	l := &Log{dir: dir, opts: o, notify: make(chan struct{}), done: make(chan struct{})}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	l := &Log{dir: dir, opts: o, lock: lock, notify: make(chan struct{}), done: make(chan struct{})}
 	l.syncCond = sync.NewCond(&l.syncMu)
 	if err := l.load(); err != nil {
 		for _, s := range l.segs {
 			s.release()
 		}
+		l.unlock()
 		return nil, err
 	}
+	l.publishCacheLocked()
 	if o.Sync == SyncInterval {
 		l.bg.Add(1)
 		go l.syncLoop()
@@ -192,13 +204,13 @@ func (l *Log) openSegment(base uint64, last bool) (*segment, error) {
 		return nil, fmt.Errorf("%w: segment %s: bad header", ErrCorrupt, filepath.Base(p))
 	}
 	if !last && loadIndex(l.dir, s, size) {
-		fpos, ok, err := densePositions(f, size, base, s.next)
+		dense, ok, err := densePositions(f, size, base, s.next)
 		if err != nil {
 			s.release()
 			return nil, err
 		}
 		if ok {
-			s.fpos = fpos
+			s.dense = dense
 			s.size.Store(size)
 			s.mm = mapFile(f, size)
 			return s, nil
@@ -227,7 +239,7 @@ func (l *Log) openSegment(base uint64, last bool) (*segment, error) {
 		size = r.end
 	}
 	s.size.Store(size)
-	s.idx, s.fpos, s.next, s.firstTime, s.lastTime = r.idx, r.fpos, r.next, r.firstTime, r.lastTime
+	s.idx, s.dense, s.next, s.firstTime, s.lastTime = r.idx, r.dense, r.next, r.firstTime, r.lastTime
 	if !last && !r.damaged {
 		if err := writeIndex(l.dir, s); err != nil {
 			s.release()

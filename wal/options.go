@@ -66,14 +66,16 @@ type Options struct {
 
 	// ReadCache is how many of the newest segments (the active one
 	// included) keep an in-memory copy of what this process wrote to them,
-	// from which Read serves records without a checksum (they never went
-	// through the disk; Open verifies the active segment it loads). Each
-	// costs SegmentSize bytes of memory, and appends copy every frame into
-	// it. The default 0 keeps none: every Read verifies the record it
-	// returns. It trades memory and append speed for random-read speed,
-	// like tidwall/wal's segment cache. Reader does not use it. After a
-	// TruncateBack into a segment whose copy was already dropped, caching
-	// resumes with the next segment.
+	// from which Read serves records without a checksum and without a
+	// lock (they never went through the disk; Open verifies the active
+	// segment it loads). Each costs SegmentSize bytes of memory, and
+	// appends copy every frame into it. The default 0 keeps none: every
+	// Read verifies the record it returns. It trades memory and append
+	// speed for random-read speed, like tidwall/wal's segment cache. Reader
+	// does not use it. After a TruncateBack into a segment whose copy was
+	// already dropped, caching resumes with the next segment; a frame
+	// larger than the rest of a segment's copy (a record larger than
+	// SegmentSize) ends caching of that segment.
 	ReadCache int
 }
 
@@ -83,7 +85,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.SegmentSize = DefaultSegmentSize
 	}
 	if o.SegmentSize < MinSegmentSize || o.SegmentSize > MaxSegmentSize {
-		return o, fmt.Errorf("%w: SegmentSize %d outside [%d, %d]", ErrInvalidOptions, o.SegmentSize, MinSegmentSize, MaxSegmentSize)
+		return o, fmt.Errorf("%w: SegmentSize %d outside [%d, %d]", ErrInvalidOptions, o.SegmentSize, MinSegmentSize, int64(MaxSegmentSize))
 	}
 	if o.SegmentAge < 0 || o.RetentionAge < 0 || o.SyncEvery < 0 || o.RetentionSize < 0 {
 		return o, fmt.Errorf("%w: negative duration or size", ErrInvalidOptions)

@@ -49,3 +49,22 @@ func TestReserve(t *testing.T) {
 	require.Equal(t, rec, got.Data)
 	require.NoError(t, l.Close())
 }
+
+// TestPopulateTail: faulting in a slice's spare capacity changes no byte of
+// it, whatever its size and alignment.
+func TestPopulateTail(t *testing.T) {
+	for _, c := range []struct{ len, cap int }{{0, 0}, {0, 1}, {5, 4096}, {3, 3 << 20}, {1 << 20, 1<<20 + 100}} {
+		b := make([]byte, c.cap)
+		for i := range b {
+			b[i] = byte(i*7 + 1)
+		}
+		want := append([]byte{}, b...)
+		populateTail(b[:c.len])
+		require.Equal(t, want, b, "len %d cap %d", c.len, c.cap)
+	}
+	recs := make([]recPos, 10, 100000)
+	recs[9] = recPos{data: 1, size: 2, crc: 3, frame: 4}
+	populateTail(recs)
+	require.Equal(t, recPos{data: 1, size: 2, crc: 3, frame: 4}, recs[9])
+	require.Equal(t, recPos{}, recs[:cap(recs)][99999])
+}

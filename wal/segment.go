@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync/atomic"
 )
 
@@ -42,11 +41,11 @@ type segment struct {
 	size      atomic.Int64 // bytes written, header included
 	next      uint64       // offset after the last frame
 	idx       []indexEntry
-	fpos      []uint32 // dense table: fpos[i] is the position of the frame holding base+i
-	firstTime int64    // time of the first frame (0 when empty)
-	lastTime  int64    // time of the last frame (0 when empty)
-	mm        []byte   // read-only mapping of a sealed segment, or nil
-	kicked    int64    // file bytes whose writeback was started (see startWriteback)
+	dense     denseIndex // every record base+i and its frame: O(1) Read
+	firstTime int64      // time of the first frame (0 when empty)
+	lastTime  int64      // time of the last frame (0 when empty)
+	mm        []byte     // read-only mapping of a sealed segment, or nil
+	kicked    int64      // file bytes whose writeback was started (see startWriteback)
 
 	// mem holds bytes [0, len(mem)) of the file as this process wrote them
 	// (or, for the segment recovered by Open, as Open verified them), for
@@ -108,14 +107,9 @@ func (l *Log) mapActive(s *segment) {
 	size := s.size.Load()
 	s.mm = mapFile(s.f, max(l.opts.SegmentSize, size))
 	if l.opts.ReadCache > 0 {
-		// Appends will fill it up to the segment size. An evicted buffer
-		// is reused: its pages are already faulted in.
-		var mem []byte
-		if want := max(l.opts.SegmentSize, size); int64(cap(l.spareMem)) >= want {
-			mem, l.spareMem = l.spareMem[:size], nil
-		} else {
-			mem = make([]byte, size, want)
-		}
+		// Appends fill it up to the segment size; it is never
+		// reallocated, since published cache views point into it.
+		mem := make([]byte, size, max(l.opts.SegmentSize, size))
 		if _, err := s.f.ReadAt(mem, 0); err == nil {
 			s.mem = mem
 		}
@@ -123,14 +117,11 @@ func (l *Log) mapActive(s *segment) {
 }
 
 // evictLocked drops the in-memory copies of all but the newest
-// Options.ReadCache segments. Call with l.mu held for writing.
-// Readers use a cache buffer only under l.mu, so an evicted one can be
-// handed to the next active segment.
+// Options.ReadCache segments. Call with l.mu held for writing. A dropped
+// copy is not reused: a reader holding a stale cache view may still read
+// it.
 func (l *Log) evictLocked() {
 	for i := len(l.segs) - 1 - l.opts.ReadCache; i >= 0 && l.segs[i].mem != nil; i-- {
-		if cap(l.segs[i].mem) > cap(l.spareMem) {
-			l.spareMem = l.segs[i].mem
-		}
 		l.segs[i].mem = nil
 	}
 }
@@ -161,17 +152,18 @@ func (s *segment) remove() error {
 	return nil
 }
 
-// noteFrame records a frame written at pos in the in-memory index.
-func (s *segment) noteFrame(pos int64, first uint64, count uint32, t int64, every int) {
+// noteFrame records the frame f written at pos in the in-memory indexes.
+func (s *segment) noteFrame(pos int64, f []byte, every int) {
+	h := parseFrameHeader(f)
 	if n := len(s.idx); n == 0 || pos-int64(s.idx[n-1].pos) >= int64(every) {
-		s.idx = append(s.idx, indexEntry{rel: uint32(first - s.base), pos: uint32(pos), time: t})
+		s.idx = append(s.idx, indexEntry{rel: uint32(h.first - s.base), pos: uint32(pos), time: h.time})
 	}
-	s.fpos = appendPos(s.fpos, uint32(pos), count)
+	s.dense.add(pos, h, f) // f was built by appendFrame: its layout is valid
 	if s.next == s.base {
-		s.firstTime = t
+		s.firstTime = h.time
 	}
-	s.lastTime = t
-	s.next = first + uint64(count)
+	s.lastTime = h.time
+	s.next = h.first + uint64(h.count)
 }
 
 // locate returns the file range [pos, end) that holds the frame with offset
@@ -197,45 +189,41 @@ func (s *segment) locate(off uint64) (pos, end int64) {
 	return int64(s.idx[lo-1].pos), end
 }
 
-// appendPos appends count copies of pos to fpos.
-func appendPos(fpos []uint32, pos uint32, count uint32) []uint32 {
-	n := len(fpos)
-	fpos = slices.Grow(fpos, int(count))[:n+int(count)]
-	for i := n; i < len(fpos); i++ {
-		fpos[i] = pos
-	}
-	return fpos
-}
-
-// framePos returns the position of the frame holding off, which must be
-// below s.next. Cost: O(1). Call under Log.mu.
-func (s *segment) framePos(off uint64) int64 { return int64(s.fpos[off-s.base]) }
-
-// densePositions walks the frame headers of a segment whose sparse index was
-// loaded, to rebuild its dense position table without verifying checksums
-// (each Read verifies the frame it returns). It reports false when the
-// headers do not chain from base to next over exactly size bytes.
-func densePositions(f io.ReaderAt, size int64, base, next uint64) ([]uint32, bool, error) {
-	fpos := make([]uint32, 0, next-base)
+// densePositions walks the frame headers and batch tables of a segment
+// whose sparse index was loaded, to rebuild its dense index without
+// verifying checksums (each Read verifies the record it returns against
+// the index, see denseIndex). It reports false when the headers do not
+// chain from base to next over exactly size bytes or a table is invalid.
+func densePositions(f io.ReaderAt, size int64, base, next uint64) (denseIndex, bool, error) {
+	d := denseIndex{recs: make([]recPos, 0, next-base)}
 	buf := make([]byte, 0, min(scanWindow, size))
 	bufPos := int64(segHeaderSize)
 	pos, want := int64(segHeaderSize), base
 	for pos < size {
 		if err := fill(f, &buf, &bufPos, pos, frameHeaderSize, size); err != nil {
-			return nil, false, err
+			return d, false, err
 		}
 		if int64(len(buf))-(pos-bufPos) < frameHeaderSize {
-			return nil, false, nil
+			return d, false, nil
 		}
 		h := parseFrameHeader(buf[pos-bufPos:])
 		if !h.plausible(want, size-pos) || want+uint64(h.count) > next {
-			return nil, false, nil
+			return d, false, nil
 		}
-		fpos = appendPos(fpos, uint32(pos), h.count)
+		need := int64(frameHeaderSize)
+		if h.count > 1 {
+			need += 4 * (int64(h.count) + 1)
+		}
+		if err := fill(f, &buf, &bufPos, pos, need, size); err != nil {
+			return d, false, err
+		}
+		if !d.add(pos, h, buf[pos-bufPos:]) {
+			return d, false, nil
+		}
 		want += uint64(h.count)
 		pos += h.size()
 	}
-	return fpos, want == next, nil
+	return d, want == next, nil
 }
 
 func (s *segment) corrupt(off uint64, pos int64) error {
@@ -250,7 +238,7 @@ type scanResult struct {
 	end       int64 // position after the last valid frame
 	next      uint64
 	idx       []indexEntry
-	fpos      []uint32
+	dense     denseIndex
 	firstTime int64
 	lastTime  int64
 	damaged   bool // a bad frame starts at end
@@ -291,7 +279,7 @@ func scanSegment(f io.ReaderAt, size int64, base uint64, every int) (scanResult,
 			r.idx = append(r.idx, indexEntry{rel: uint32(h.first - base), pos: uint32(r.end), time: h.time})
 			lastIdx = r.end
 		}
-		r.fpos = appendPos(r.fpos, uint32(r.end), h.count)
+		r.dense.add(r.end, h, buf[o:]) // checkFrame accepted its layout
 		if r.next == base {
 			r.firstTime = h.time
 		}

@@ -44,6 +44,7 @@ func (l *Log) dropBelowLocked(x uint64) error {
 		return nil
 	}
 	l.segs = append(l.segs[:0:0], l.segs[dropped:]...)
+	l.publishCacheLocked()
 	return syncDir(l.dir)
 }
 
@@ -67,6 +68,9 @@ func (l *Log) TruncateBack(offset uint64) error {
 		return nil
 	}
 	l.epoch.Add(1)
+	// Last, also on failure: after visible is lowered, and before anything
+	// is appended to the tables and copies the cut gave fresh arrays.
+	defer l.publishCacheLocked()
 	i := sort.Search(len(l.segs), func(i int) bool { return l.segs[i].base > offset }) - 1
 	for j := len(l.segs) - 1; j > i; j-- {
 		if err := l.segs[j].remove(); err != nil {
@@ -143,8 +147,15 @@ func (l *Log) cutLocked(i int, offset uint64) error {
 		return fmt.Errorf("wal: truncate back: %w", err)
 	}
 	s.size.Store(cut)
-	if s.mem != nil {
-		s.mem = s.mem[:min(cut, int64(len(s.mem)))]
+	if s.mem != nil && int64(len(s.mem)) >= cut {
+		// Appends will write past cut: a fresh copy, since readers
+		// holding a stale cache view may still read the old one.
+		s.mem = append(make([]byte, 0, cap(s.mem)), s.mem[:cut]...)
+	} else {
+		s.mem = nil
+	}
+	if l.opts.ReadCache > 0 {
+		s.dense = s.dense.clone() // the same, for the tables
 	}
 	s.trimIndex(offset)
 	return nil
@@ -154,7 +165,7 @@ func (l *Log) cutLocked(i int, offset uint64) error {
 func (s *segment) trimIndex(offset uint64) {
 	k := sort.Search(len(s.idx), func(k int) bool { return uint64(s.idx[k].rel)+s.base >= offset })
 	s.idx = s.idx[:k]
-	s.fpos = s.fpos[:offset-s.base]
+	s.dense.trim(int(offset - s.base))
 	s.next = offset
 	if offset == s.base {
 		s.firstTime, s.lastTime = 0, 0
@@ -194,20 +205,25 @@ func (l *Log) rewriteLocked(i int, cut int64, offset, first uint64, keep [][]byt
 		f.Close()
 		return err
 	}
-	ns := &segment{base: s.base, path: s.path, f: f, idx: s.idx, fpos: s.fpos, firstTime: s.firstTime, lastTime: s.lastTime}
+	ns := &segment{base: s.base, path: s.path, f: f, idx: s.idx, dense: s.dense, firstTime: s.firstTime, lastTime: s.lastTime}
+	if l.opts.ReadCache > 0 {
+		ns.dense = s.dense.clone() // readers may hold a cache view of the old tables
+	}
 	ns.refs.Store(1)
 	ns.size.Store(int64(len(data)))
 	if len(keep) == 0 {
 		ns.trimIndex(offset)
 	} else {
 		ns.trimIndex(first)
-		ns.noteFrame(cut, first, uint32(len(keep)), t, l.opts.IndexEvery)
+		ns.noteFrame(cut, data[cut:], l.opts.IndexEvery)
 	}
 	ns.mm = mapFile(f, max(l.opts.SegmentSize, ns.size.Load()))
 	if s.mem != nil && int64(len(s.mem)) >= cut {
 		// The head comes from the cache, not from the bytes just read
 		// back from the disk, which were not verified.
-		ns.mem = append(s.mem[:cut], data[cut:]...)
+		// A fresh copy: readers holding a stale cache view may still
+		// read the old one.
+		ns.mem = append(append(make([]byte, 0, cap(s.mem)), s.mem[:cut]...), data[cut:]...)
 	}
 	l.segs[i] = ns
 	s.release()

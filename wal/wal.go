@@ -1,8 +1,11 @@
 package wal
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"os"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -25,6 +28,7 @@ type Record struct {
 type Log struct {
 	dir  string
 	opts Options
+	lock *os.File // holds the directory's advisory lock; nil where there is none
 
 	mu       sync.RWMutex
 	segs     []*segment  // by base offset; the last one is active
@@ -52,8 +56,8 @@ type Log struct {
 	done chan struct{}
 	bg   sync.WaitGroup
 
-	readBufs sync.Pool
-	spareMem []byte // a read cache buffer evicted from a segment, for the next one (under mu)
+	cache    atomic.Pointer[cacheView] // read cache view for lock-free Read (nil without ReadCache)
+	cacheGen atomic.Uint64             // bumped whenever a published view goes stale
 }
 
 // Append adds one record and returns its offset. Under SyncAlways it returns
@@ -83,7 +87,7 @@ func (l *Log) AppendBatch(batch [][]byte) (first uint64, err error) {
 			return 0, fmt.Errorf("%w: record %d of batch: %d bytes > %d", ErrTooLarge, i, len(r), l.opts.MaxRecordSize)
 		}
 	}
-	if n := frameSize(batch); n-frameHeaderSize > MaxFrameSize || len(batch) > 1<<31 {
+	if n := frameSize(batch); n-frameHeaderSize > MaxFrameSize || int64(len(batch)) > 1<<31 {
 		return 0, fmt.Errorf("%w: batch of %d bytes", ErrTooLarge, n)
 	}
 	return l.append(batch, nil)
@@ -153,12 +157,22 @@ func (l *Log) writeLocked(batch [][]byte, one []byte) (uint64, error) {
 		}
 		return 0, fmt.Errorf("wal: append: %w", err)
 	}
+	republish := false
 	if act.mem != nil {
-		if int64(len(act.mem)) == pos {
+		if int64(len(act.mem)) == pos && len(act.mem)+len(l.wbuf) <= cap(act.mem) {
 			act.mem = append(act.mem, l.wbuf...)
 		} else {
-			act.mem = nil // cannot happen; never serve a copy that is not the file
+			// A frame larger than the rest of the copy: the copy is never
+			// reallocated (published views point into it), so the segment
+			// stops being cached.
+			act.mem = nil
+			republish = true
 		}
+	}
+	nrecs, nframes := cap(act.dense.recs), cap(act.dense.frames)
+	act.noteFrame(pos, l.wbuf, l.opts.IndexEvery)
+	if republish || (act.mem != nil && (cap(act.dense.recs) != nrecs || cap(act.dense.frames) != nframes)) {
+		l.publishCacheLocked() // the tables moved, or the copy is gone
 	}
 	if cap(l.wbuf) > 1<<20 {
 		l.wbuf = nil // do not pin a huge batch buffer
@@ -170,7 +184,6 @@ func (l *Log) writeLocked(batch [][]byte, one []byte) (uint64, error) {
 		startWriteback(act.f, act.kicked, pos+size-act.kicked)
 		act.kicked = pos + size
 	}
-	act.noteFrame(pos, first, count, now, l.opts.IndexEvery)
 	l.lastTime = now
 	l.next.Store(first + uint64(count))
 	l.wseq++
@@ -216,6 +229,9 @@ func (l *Log) rollLocked(now int64) error {
 	if err != nil {
 		return err
 	}
+	// Segments tend to look alike: sized like the last one, the new
+	// tables need not grow while appends fill it.
+	s.dense.reserve(len(act.dense.recs), len(act.dense.frames))
 	// A mapping is never replaced while readers may use it; reads past a
 	// short one (a segment grown beyond SegmentSize) use pread.
 	if act.mm == nil {
@@ -224,7 +240,9 @@ func (l *Log) rollLocked(now int64) error {
 	l.mapActive(s)
 	l.segs = append(l.segs, s)
 	l.evictLocked()
-	return l.retainLocked(now)
+	err = l.retainLocked(now)
+	l.publishCacheLocked()
+	return err
 }
 
 // retainLocked drops the oldest sealed segments beyond the retention limits.
@@ -255,6 +273,7 @@ func (l *Log) retainLocked(now int64) error {
 		return nil
 	}
 	l.segs = append(l.segs[:0:0], l.segs[dropped:]...)
+	l.publishCacheLocked()
 	return syncDir(l.dir)
 }
 
@@ -380,17 +399,18 @@ func (l *Log) checkReadLocked(offset uint64) error {
 	return nil
 }
 
-// lockedReadMax bounds the frames Read verifies and copies while holding
+// lockedReadMax bounds the records Read verifies and copies while holding
 // the read lock; larger ones are read under a segment reference instead,
 // so that a huge record does not hold up appenders.
 const lockedReadMax = 1 << 20
 
 // Read returns the record at offset; its Data is a copy the caller owns.
-// Cost: O(1) to locate the frame through the segment's dense position table,
-// a CRC-32C over the record (with the frame header and, in a batch, the
-// record's bounds; never the rest of the batch), one copy and one
-// allocation; a pread only for a segment that is not mapped. A record in
-// the read cache (Options.ReadCache) is copied without a checksum.
+// Cost: O(1) to locate the record through the segment's dense index, a
+// CRC-32C over the record's data (the frame header and, in a batch, the
+// record's bounds enter it from the index; never the rest of the batch),
+// one copy and one allocation; a pread only for a segment that is not
+// mapped. A record in the read cache (Options.ReadCache) is copied without
+// a checksum.
 func (l *Log) Read(offset uint64) (Record, error) { return l.ReadInto(nil, offset) }
 
 // ReadInto is Read with the record's data appended to dst[:0]: Record.Data
@@ -398,6 +418,9 @@ func (l *Log) Read(offset uint64) (Record, error) { return l.ReadInto(nil, offse
 // too small, so a caller that passes the previous Record.Data back in reads
 // without allocating.
 func (l *Log) ReadInto(dst []byte, offset uint64) (Record, error) {
+	if data, t, ok := l.readCached(dst, offset); ok {
+		return Record{Offset: offset, Time: t, Data: data}, nil
+	}
 	l.mu.RLock()
 	if l.closed.Load() || offset < l.first.Load() || offset >= l.visible.Load() {
 		err := l.checkReadLocked(offset)
@@ -405,64 +428,73 @@ func (l *Log) ReadInto(dst []byte, offset uint64) (Record, error) {
 		return Record{}, err
 	}
 	s := l.findLocked(offset)
-	pos := s.framePos(offset)
-	// Fastest path: the frame is in the read cache, bytes this process
-	// wrote itself and that never came back from the disk.
-	if data, t, ok := cachedRecord(s.mem, pos, offset); ok {
-		rec := Record{Offset: offset, Time: t, Data: copyInto(dst, data)}
-		l.mu.RUnlock()
-		return rec, nil
+	r := s.dense.recs[offset-s.base]
+	end := int64(r.data) + int64(r.size)
+	if r.size <= lockedReadMax {
+		// The record may be in the read cache (readCached missed it only
+		// while a view was being replaced): bytes this process wrote.
+		if mem := s.mem; end <= int64(len(mem)) {
+			rec := Record{Offset: offset, Time: s.dense.time(mem, r), Data: copyInto(dst, mem[r.data:end])}
+			l.mu.RUnlock()
+			return rec, nil
+		}
+		// The read lock keeps the mapping and the record in place
+		// (TruncateBack and unmapping take the write lock).
+		if mm := s.mm; end <= int64(len(mm)) && end <= s.size.Load() {
+			data, t, ok := verifyRecord(mm, r, s.dense.frame(r), offset)
+			if !ok {
+				err := s.corrupt(offset, s.dense.framePos(r))
+				l.mu.RUnlock()
+				return Record{}, err
+			}
+			rec := Record{Offset: offset, Time: t, Data: copyInto(dst, data)}
+			l.mu.RUnlock()
+			return rec, nil
+		}
 	}
-	rec, done, err := s.readMappedLocked(dst, pos, offset)
 	l.mu.RUnlock()
-	if done {
-		return rec, err
-	}
 	return l.readRef(dst, offset)
 }
 
-// cachedRecord returns the data and time of the record with offset off from
-// the frame at pos of a segment's read cache mem, or ok false when mem does
-// not hold that frame or it is too large to copy under the read lock.
-func cachedRecord(mem []byte, pos int64, off uint64) (data []byte, t int64, ok bool) {
-	if pos+frameHeaderSize > int64(len(mem)) {
-		return nil, 0, false
+// preadRecord is verifyRecord for a segment that is not mapped (or a
+// record past its mapping): it reads the record's data into dst[:0] and
+// the bytes its checksum needs with pread. fr is a copy of the batch
+// record's frame entry, or nil.
+func (s *segment) preadRecord(dst []byte, r recPos, fr *frameInfo, off uint64) (Record, error) {
+	var hb [frameHeaderSize]byte
+	h := hb[:4] // a batch record's crcs entry
+	if r.frame == single {
+		h = hb[:]
 	}
-	h := parseFrameHeader(mem[pos:])
-	end := pos + h.size()
-	if h.size() > lockedReadMax || end > int64(len(mem)) || off < h.first || off-h.first >= uint64(h.count) {
-		return nil, 0, false
+	if _, err := s.f.ReadAt(h, int64(r.crc)); err != nil {
+		return Record{}, fmt.Errorf("wal: read: %w", err)
 	}
-	return frameRecord(mem[pos:end], h, uint32(off-h.first)), h.time, true
+	if cap(dst) < int(r.size) {
+		dst = make([]byte, r.size)
+	}
+	dst = dst[:r.size]
+	if _, err := s.f.ReadAt(dst, int64(r.data)); err != nil {
+		return Record{}, fmt.Errorf("wal: read: %w", err)
+	}
+	var c uint32
+	var t int64
+	switch {
+	case r.frame == single && binary.LittleEndian.Uint64(hb[8:]) == off:
+		c = crc32.Update(crc32.Checksum(hb[4:], castagnoli), castagnoli, dst)
+		t = int64(binary.LittleEndian.Uint64(hb[16:]))
+	case r.frame != single && fr != nil:
+		c = batchRecordCRC(fr, r, dst)
+		t = fr.time
+	default:
+		return Record{}, s.corrupt(off, framePos(r, fr))
+	}
+	if c != binary.LittleEndian.Uint32(hb[:]) {
+		return Record{}, s.corrupt(off, framePos(r, fr))
+	}
+	return Record{Offset: off, Time: t, Data: dst}, nil
 }
 
-// readMappedLocked reads the record with offset off from the frame at pos
-// when the mapping covers it and it is small: it is verified and copied
-// under the read lock, which keeps the mapping and the record in place
-// (TruncateBack takes the write lock). done is false when the caller must
-// take the slower path. Call with Log.mu held.
-func (s *segment) readMappedLocked(dst []byte, pos int64, off uint64) (rec Record, done bool, err error) {
-	mm := s.mm
-	if pos+frameHeaderSize > int64(len(mm)) {
-		return Record{}, false, nil
-	}
-	h := parseFrameHeader(mm[pos:])
-	end := pos + h.size()
-	if h.size() > lockedReadMax || end > s.size.Load() || end > int64(len(mm)) {
-		return Record{}, false, nil
-	}
-	f := mm[pos:end]
-	if len(f) <= touchMax && s.size.Load() > touchAbove {
-		touchLines(f)
-	}
-	rec, err = s.record(f, h, pos, off)
-	if err == nil {
-		rec.Data = copyInto(dst, rec.Data)
-	}
-	return rec, true, err
-}
-
-// readRef is the path of ReadInto for large or unmapped frames: it holds a
+// readRef is the path of ReadInto for large or unmapped records: it holds a
 // reference to the segment instead of the lock while it reads.
 func (l *Log) readRef(dst []byte, offset uint64) (Record, error) {
 	for {
@@ -472,60 +504,35 @@ func (l *Log) readRef(dst []byte, offset uint64) (Record, error) {
 			return Record{}, err
 		}
 		s := l.findLocked(offset)
-		pos := s.framePos(offset)
-		size := s.size.Load()
+		r := s.dense.recs[offset-s.base]
+		var fr *frameInfo
+		if f := s.dense.frame(r); f != nil {
+			c := *f // the table may change once the lock is released
+			fr = &c
+		}
+		if int64(r.data)+int64(r.size) > s.size.Load() {
+			err := s.corrupt(offset, s.dense.framePos(r))
+			l.mu.RUnlock()
+			return Record{}, err
+		}
 		s.acquire()
 		mm := s.mm // set under l.mu
 		epoch := l.epoch.Load()
 		l.mu.RUnlock()
 
-		rec, err := l.readFrame(s, mm, pos, size, offset, dst)
+		var rec Record
+		var err error
+		if data, t, ok := verifyRecord(mm, r, fr, offset); ok {
+			rec = Record{Offset: offset, Time: t, Data: copyInto(dst, data)}
+		} else {
+			rec, err = s.preadRecord(dst, r, fr, offset)
+		}
 		s.release()
 		if l.epoch.Load() != epoch {
 			continue // TruncateBack ran meanwhile: look again
 		}
 		return rec, err
 	}
-}
-
-// readFrame returns the record with offset off, its data appended to
-// dst[:0], from the frame at pos of s (size bytes written), through the
-// mapping mm when it covers the frame and with pread otherwise.
-func (l *Log) readFrame(s *segment, mm []byte, pos, size int64, off uint64, dst []byte) (Record, error) {
-	if pos+frameHeaderSize > size {
-		return Record{}, s.corrupt(off, pos)
-	}
-	var h frameHeader
-	if pos+frameHeaderSize <= int64(len(mm)) {
-		h = parseFrameHeader(mm[pos:])
-	} else {
-		var hb [frameHeaderSize]byte
-		if _, err := s.f.ReadAt(hb[:], pos); err != nil {
-			return Record{}, fmt.Errorf("wal: read: %w", err)
-		}
-		h = parseFrameHeader(hb[:])
-	}
-	if h.size() > size-pos {
-		return Record{}, s.corrupt(off, pos)
-	}
-	end := pos + h.size()
-	if end <= int64(len(mm)) {
-		rec, err := s.record(mm[pos:end], h, pos, off)
-		if err == nil {
-			rec.Data = copyInto(dst, rec.Data)
-		}
-		return rec, err
-	}
-	bp := l.getReadBuf(h.size())
-	defer l.readBufs.Put(bp)
-	if _, err := s.f.ReadAt(*bp, pos); err != nil {
-		return Record{}, fmt.Errorf("wal: read: %w", err)
-	}
-	rec, err := s.record(*bp, h, pos, off)
-	if err == nil {
-		rec.Data = copyInto(dst, rec.Data)
-	}
-	return rec, err
 }
 
 // copyInto returns data copied into dst[:0], allocating exactly len(data)
@@ -537,31 +544,6 @@ func copyInto(dst, data []byte) []byte {
 	dst = dst[:len(data)]
 	copy(dst, data)
 	return dst
-}
-
-func (l *Log) getReadBuf(n int64) *[]byte {
-	bp, _ := l.readBufs.Get().(*[]byte)
-	if bp == nil {
-		bp = new([]byte)
-	}
-	if int64(cap(*bp)) < n {
-		*bp = make([]byte, n)
-	}
-	*bp = (*bp)[:n]
-	return bp
-}
-
-// record returns the record with offset off from the frame f (header h) at
-// file position pos, verified; Data aliases f.
-func (s *segment) record(f []byte, h frameHeader, pos int64, off uint64) (Record, error) {
-	if off < h.first || off-h.first >= uint64(h.count) {
-		return Record{}, s.corrupt(off, pos)
-	}
-	data, ok := verifiedRecord(f, h, uint32(off-h.first))
-	if !ok {
-		return Record{}, s.corrupt(off, pos)
-	}
-	return Record{Offset: off, Time: h.time, Data: data}, nil
 }
 
 // OffsetAt returns the offset of the first record with Time >= t, or
@@ -631,7 +613,8 @@ func (l *Log) Close() error {
 		return nil
 	}
 	l.closed.Store(true)
-	close(l.notify) // wake Reader.Wait
+	l.publishCacheLocked() // drops the view
+	close(l.notify)        // wake Reader.Wait
 	l.waiting = false
 	l.mu.Unlock()
 	close(l.done)
@@ -652,5 +635,14 @@ func (l *Log) Close() error {
 		s.release()
 	}
 	l.segs = nil
+	l.unlock()
 	return err
+}
+
+// unlock releases the directory lock taken by Open.
+func (l *Log) unlock() {
+	if l.lock != nil {
+		_ = l.lock.Close() // closing the descriptor drops the flock; nothing to report
+		l.lock = nil
+	}
 }

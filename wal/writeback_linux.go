@@ -5,18 +5,8 @@ package wal
 import (
 	"os"
 	"syscall"
+	"unsafe"
 )
-
-// syncFileRangeWrite is SYNC_FILE_RANGE_WRITE from <linux/fs.h>.
-const syncFileRangeWrite = 2
-
-// startWriteback asks the kernel to start writing bytes [off, off+n) of f
-// to disk without waiting for it, so that the fsync that seals a segment
-// finds little left to do. It is only a hint and changes no guarantee:
-// errors are ignored, the fsyncs that promise durability report real ones.
-func startWriteback(f *os.File, off, n int64) {
-	_ = syscall.SyncFileRange(int(f.Fd()), off, n, syncFileRangeWrite)
-}
 
 // syncData makes the written data of f durable with fdatasync(2): the data
 // and the metadata needed to read it back (the file size) reach stable
@@ -50,4 +40,27 @@ func trimReserve(f *os.File) {
 	if st, err := f.Stat(); err == nil {
 		_ = f.Truncate(st.Size())
 	}
+}
+
+// populateTail asks the kernel to fault in the unused capacity of s at
+// once (MADV_POPULATE_WRITE, Linux 5.14), before appends fill it: one
+// system call instead of a page fault every 4 KiB. Measured on the dense
+// index (16 bytes per record): page faults cost about 8% of a batched
+// no-sync append, populating about 3%. A hint: errors (an older kernel)
+// are ignored; the bytes are not changed.
+func populateTail[T any](s []T) {
+	const madvPopulateWrite = 23 // MADV_POPULATE_WRITE from <asm-generic/mman-common.h>
+	const page = 4 << 10
+	var zero T
+	tail := s[len(s):cap(s)]
+	if len(tail) == 0 {
+		return
+	}
+	p := unsafe.Pointer(unsafe.SliceData(tail))
+	n := uintptr(len(tail)) * unsafe.Sizeof(zero)
+	skip := (page - uintptr(p)%page) % page // madvise wants a page-aligned start
+	if n < skip+page {
+		return
+	}
+	_ = syscall.Madvise(unsafe.Slice((*byte)(unsafe.Add(p, skip)), (n-skip)&^(page-1)), madvPopulateWrite)
 }

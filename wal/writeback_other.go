@@ -4,10 +4,6 @@ package wal
 
 import "os"
 
-// startWriteback is a no-op where sync_file_range(2) does not exist; the
-// fsync that seals a segment then writes all of it.
-func startWriteback(*os.File, int64, int64) {}
-
 // syncData makes the written data of f durable (fsync; os.File.Sync uses
 // F_FULLFSYNC on darwin).
 func syncData(f *os.File) error { return f.Sync() }
@@ -16,3 +12,7 @@ func syncData(f *os.File) error { return f.Sync() }
 func preallocate(*os.File, int64) {}
 
 func trimReserve(*os.File) {}
+
+// populateTail is a no-op where madvise(MADV_POPULATE_WRITE) does not
+// exist: appends fault the pages in one at a time.
+func populateTail[T any]([]T) {}
