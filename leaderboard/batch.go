@@ -38,9 +38,9 @@ func (b *Board) AddBatch(entries []Entry, flags ...AddFlag) (changed int, err er
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	err = b.warmApply(entries, false, func(i int, h uint32) error {
+	err = b.warmApply(entries, false, func(i int, h uint32, g *guess) error {
 		e := &entries[i]
-		c, err := b.add(e.Member, h, e.Score, fs)
+		c, err := b.add(e.Member, h, e.Score, fs, g)
 		if err != nil {
 			return fmt.Errorf("entry %d: %w", i, err)
 		}
@@ -86,9 +86,9 @@ func (b *Board) IncrBatch(deltas []Entry, dst []float64) ([]float64, error) {
 			return dst, err
 		}
 	}
-	err := b.warmApply(deltas, true, func(i int, h uint32) error {
+	err := b.warmApply(deltas, true, func(i int, h uint32, g *guess) error {
 		d := &deltas[i]
-		s, err := b.incr(d.Member, h, d.Score)
+		s, err := b.incr(d.Member, h, d.Score, g)
 		if err != nil {
 			return fmt.Errorf("entry %d: %w", i, err)
 		}

@@ -354,10 +354,10 @@ func TestWarmArbitraryLanes(t *testing.T) {
 			if r.IntN(8) == 0 {
 				ln.s = r.Uint64()
 			}
-			ln.c = uint8(r.IntN(innerCap))
+			ln.blk = uint8(r.IntN(innerCap))
 			ln.paired = j%2 == 0 && r.IntN(2) == 0
 		}
-		tr.pickChild(&f)
+		tr.pickBlock(&f)
 		tr.step(&f)
 		tr.leafLines(&f)
 	}
@@ -397,4 +397,88 @@ func testBatchAllocs(t *testing.T) {
 			t.Errorf("%s: %v allocs per call", name, a)
 		}
 	}
+}
+
+// TestRelocateGuesses applies updates with guesses that are right, near
+// misses (a neighbouring child or position), stale or random — node ids,
+// children, positions and entry ids — on boards with many ties, and
+// checks that the result is always that of the same updates made without
+// guesses: guesses are only ever tried.
+func TestRelocateGuesses(t *testing.T) {
+	seed := testseed.Seed(t)
+	for _, arrival := range []bool{false, true} {
+		t.Run(fmt.Sprintf("arrival=%v", arrival), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(seed, 11))
+			opts := Options{}
+			if arrival {
+				opts.TieBreak = ByArrival
+			}
+			got, _ := NewWithOptions(opts)
+			want, _ := NewWithOptions(opts)
+			n := 20_000
+			for i := 0; i < n; i++ {
+				m, s := "m"+strconv.Itoa(i), float64(r.IntN(100))
+				_, err := got.Add(m, s)
+				require.NoError(t, err)
+				_, err = want.Add(m, s)
+				require.NoError(t, err)
+			}
+			tr := &got.tr
+			perturb := func(p path) *path {
+				switch r.IntN(8) {
+				case 0:
+					return nil
+				case 1:
+					return &p // exact
+				}
+				for h := range p.node {
+					switch r.IntN(6) {
+					case 0, 1:
+						p.idx[h] += uint8(r.IntN(5) - 2)
+					case 2:
+						p.idx[h] = uint8(r.IntN(256))
+					case 3:
+						p.node[h] = uint32(r.IntN(int(max(tr.inners.n, tr.leaves.n)) + 2))
+					}
+				}
+				return &p
+			}
+			for step := 0; step < 20_000; step++ {
+				m, s := "m"+strconv.Itoa(r.IntN(n+100)), float64(r.IntN(100))
+				_, err := want.Add(m, s)
+				require.NoError(t, err)
+				g := &guess{id: uint32(r.IntN(int(got.ms.ents.n) + 2))}
+				if id, ok := got.ms.find(m); ok {
+					if r.IntN(2) == 0 {
+						g.id = id
+					}
+					old := got.keyOf(id)
+					nw := old
+					nw.s = encode(s)
+					g.old, g.nw = perturb(tr.truePath(&old)), perturb(tr.truePath(&nw))
+				}
+				got.mu.Lock()
+				_, err = got.add(m, hashOf(m), s, flagSet{}, g)
+				got.mu.Unlock()
+				require.NoError(t, err)
+			}
+			require.NoError(t, got.check())
+			require.Equal(t, want.Range(0, -1, nil), got.Range(0, -1, nil))
+		})
+	}
+}
+
+// truePath returns the nodes and children a descent for k passes, and
+// k's position in its leaf.
+func (tr *tree) truePath(k *key) path {
+	p := noPath
+	node := tr.root
+	for h := tr.height; h > 0; h-- {
+		in := tr.inners.at(node)
+		i := tr.childFor(in, k)
+		p.node[h], p.idx[h] = node, uint8(i)
+		node = in.child[i]
+	}
+	p.node[0], p.idx[0] = node, uint8(tr.lowerBound(tr.leaves.at(node), k))
+	return p
 }

@@ -25,6 +25,9 @@ func (b *Board) check() error {
 				return 0, fmt.Errorf("leaf %d underfull: %d", node, lf.n)
 			}
 			leaves = append(leaves, node)
+			if want := fencesOf(lf.s[:lf.n]); lf.f != want {
+				return 0, fmt.Errorf("leaf %d fences %v, want %v", node, lf.f, want)
+			}
 			for i := 0; i < lf.n; i++ {
 				k := b.keyOf(lf.id[i])
 				if k.s != lf.s[i] || k.t != lf.t[i] {
@@ -45,6 +48,9 @@ func (b *Board) check() error {
 		in := tr.inners.at(node)
 		if !isRoot && in.n < minInner || isRoot && in.n < 2 {
 			return 0, fmt.Errorf("inner %d underfull: %d", node, in.n)
+		}
+		if want := fencesOf(in.s[1:in.n]); in.f != want {
+			return 0, fmt.Errorf("inner %d fences %v, want %v", node, in.f, want)
 		}
 		total := 0
 		for i := 0; i < in.n; i++ {
@@ -115,4 +121,16 @@ func (b *Board) sepKey(in *innerNode, i int) *key {
 		k.m = b.ms.member(in.id[i])
 	}
 	return k
+}
+
+// fencesOf computes the fences of xs from their definition.
+func fencesOf(xs []uint64) fences {
+	var f fences
+	for b := range f {
+		f[b] = ^uint64(0)
+		if j := b*searchBlock + searchBlock - 1; j < len(xs) {
+			f[b] = xs[j]
+		}
+	}
+	return f
 }

@@ -31,8 +31,9 @@
 // An order-statistic B+tree (64 keys per leaf, 64 children per inner node,
 // each inner node counting the keys below each child) plus a member index:
 //
-//   - Add, Incr, Remove, Rank: O(log n) — one hash lookup and one or two
-//     tree descents of about log64(n) nodes (4 levels at 25M).
+//   - Add, Incr, Remove, Rank: O(log n) — one hash lookup and one tree
+//     descent of about log48(n) nodes (4 levels at 25M; for a score
+//     change, along the old and the new key's paths together).
 //   - Score, Len: O(1).
 //   - Top(k), Range, Around, RangeByScore: O(log n + k) — one counted
 //     descent to the first rank, then a walk along linked leaves.
@@ -47,18 +48,26 @@
 // searched without branches) so a descent costs a handful of misses, and
 // its keys need no per-node pointers. The peer benchmark in
 // bench/leaderboard measures the difference: at 1M members the skip list
-// takes 2.4–7.4x the CPU time per operation (1.3–9.4x at 1k) and twice
-// the memory. A score change that keeps the member inside its leaf (small
-// increments, the common game update) is rewritten in place with one
-// descent; any other change is one pass that walks the old and the new
-// key's paths together, level by level, so their cache misses can overlap
-// (move in tree.go).
+// takes 2.6–7.2x the CPU time per operation (1.2–6.3x at 1k) and twice
+// the memory. A score change is one descent along the old and the new
+// key's paths together (relocate in tree.go): a node they share is
+// searched once, and two comparisons with its separators tell whether the
+// new key stays in the same child (a small increment mostly stays in its
+// leaf); then the key moves within its leaf, or from one leaf to another,
+// and the counts are fixed from the leaves up to where the paths meet.
+// Only when the old leaf is at minimum fill or the new one full (under 1%
+// of random moves) does it take the top-down pass that splits and merges
+// on the way down (move).
 //
-// On a big board an operation's cost is its cache misses (see below), not
-// its instructions, so nodes are not binary searched: a search compares
-// the last key of every cache line of keys at once, then counts within the
-// one line left (searchGE in tree.go), so a node's lines arrive together
-// instead of one halving step at a time.
+// On a big board an operation's cost is the cache lines it fetches (see
+// below), not its instructions, so nodes are laid out in whole cache lines
+// and not binary searched: the first line of a node holds its size and its
+// fences, the last score of every block of 8 scores (one line), so a
+// search reads that line and then one block (searchFenced in tree.go),
+// 2–3 lines instead of a node's 8 lines of scores. A single call, whose
+// nodes nothing has warmed, prefetches each node's lines as it reaches it
+// (prefetchNode), so they arrive together rather than the fences, then a
+// block, then a child entry, each after the one before.
 //
 // # Cost on a big board
 //
@@ -67,42 +76,49 @@
 // old and the new path, overlapped). On the 2-core AMD EPYC VM these
 // figures come from, a dependent DRAM miss takes about 200 ns, so that
 // chain alone is about 1 µs. Measured there (BenchmarkHot, CPU time per
-// operation, machine shared with other jobs): an increment of 1–10 points
-// 1.9 µs, a uniformly random new score 2.6–2.7 µs, Rank 1.9–2.0 µs —
-// 0.37–0.53M updates per second on one core, not the 1M the issue aims
-// for; at 1M members, 1.4–1.8 µs.
+// operation, medians of three runs alternating with the previous design,
+// machine shared with other jobs): an increment of 1–10 points 1.86 µs, a
+// uniformly random new score 2.12 µs (1.19x cheaper than before), Rank
+// 1.82 µs (1.11x) — about 0.5M updates per second on one core, not the 1M
+// the issue aims for; at 1M members, 1.2–1.5 µs.
 //
 // One update's misses depend on each other, but different members' do
 // not, and the memory system serves many independent misses at once. So
-// AddBatch and IncrBatch (batch.go, warm.go) take updates in groups of 16
+// AddBatch and IncrBatch (batch.go, warm.go) take updates in groups of 32
 // and first walk the whole group, stage by stage, through what applying
 // them will read — every member's index slot, then every entry and
-// member's bytes, then the lowest inner node, the child entry and the leaf
-// of every current and new key — issuing prefetches (PREFETCHT0 on amd64)
-// for only the lines the update will use, so each stage's misses overlap
-// without stalling; then they apply the group's updates one by one
-// through the very code Add and Incr run, now hitting cache, so the
-// results are those of the single calls by construction. Measured the
-// same way at 25M members, per update in batches of 256: a random new
-// score 1.1–1.4 µs, an increment of 1–10 points 0.86–1.16 µs (process to
-// process the same run varies by ±20% on this VM) — 0.7–1.1M updates per
-// second on one core; at 1M members 0.63–0.70 and 0.40 µs (1.7x and 2.2x
-// faster than warming with loads, the previous design); at 5M 0.85 and
-// 0.69 µs (1.5x and 1.2x). The goal of 1M updates per second at 25M is
-// thus met for increments in good runs and not for random scores: the
-// same batches over a hot set of 4096 members, where nothing misses,
-// already cost 0.75–1.0 µs a random score and 0.5–0.65 µs an increment
-// at 25M (BenchmarkHot/hot), the instructions of warming and applying
-// (searches of four levels of 64-key nodes, the take and put shifts of a
-// move); the misses add 0.3–0.4 µs on top. On a board of under 65536
-// members (warmMin) everything is in cache and batches skip the warming:
-// they then just save the per-call locking (1k members: 100 ns an
-// increment, 210 ns a new score). Measured and dropped: overlapping the
-// stages of the next groups with applying this one (a software pipeline;
-// 1.05–1.3x slower at 5M, the apply's own misses then compete with the
-// prefetches), group sizes of 8 or 32 (no better than 16), prefetching
-// the cached upper levels too (no better), and searching nodes by binary
-// search while warming (1.4x slower).
+// member's bytes, then the lowest inner node's fences, its block of
+// separators and child entries, and the leaf's fences and the lines of
+// keys the update reads or shifts, for every current and new key —
+// issuing prefetches (PREFETCHT0 on amd64) for only those lines, so each
+// stage's misses overlap without stalling; then they apply the group's
+// updates one by one through the very code Add and Incr run, given the
+// nodes and children the stages found, which it confirms with two
+// comparisons each instead of searching again, so the results are those
+// of the single calls by construction. Measured the same way at 25M
+// members, per update in batches of 256: an increment of 1–10 points
+// 0.64–0.68 µs (1.24x cheaper than before), about 1.5M updates per second
+// on one core, so the goal is met for increments; a random new score
+// 0.94–1.01 µs (no cheaper than before; single runs on a fresh board
+// 0.74–0.95 µs), about 1M per second, so for random scores it is not met
+// with any margin: each such update reads seven unrelated places (slot,
+// entry, member, and an inner node and a leaf on each of two paths), and
+// fetching a third fewer lines of them than before did not make it
+// cheaper, so what bounds it here looks like the number of places (about
+// 135 ns each), not of lines. Fewer lines did pay where the places are
+// few or near: a hot set of
+// 4096 members, where nothing goes to DRAM, costs 0.56 µs a random score
+// and 0.36 µs an increment at 25M (BenchmarkHot/hot; 1.19x and 1.09x
+// cheaper). At 1M members: 0.43 µs an increment, 0.70–0.75 µs a random
+// score. On a board of under 65536 members (warmMin) everything is in
+// cache and batches skip the warming: they then just save the per-call
+// locking (1k members: 90 ns an increment, 175 ns a new score). Measured
+// and dropped: overlapping the warming of the next group with applying
+// this one (a software pipeline; no better), fences on the levels above
+// the lowest inner one (no better: they are in cache, and a search of
+// all their scores reads its lines at once), leaves of 32 or 128 keys
+// (no better at 25M; 32 needs more inner nodes, 128 shifts twice as far),
+// and groups of 16 (1.1–1.2x dearer) or 64 (alike).
 //
 // # Memory
 //
@@ -111,19 +127,21 @@
 // uint32 (with free lists), member bytes in append-only chunks (compacted
 // when half is garbage), and the index is open addressing over uint64 slots
 // (32-bit hash tag + entry id, backward-shift deletion). On a big board
-// (an arena past 32 MiB, an index of 8 MiB or more) that memory is
-// allocated in slabs which the kernel is asked (madvise MADV_HUGEPAGE,
-// Linux only; THP "madvise" or "always" mode) to back with 2 MiB
-// transparent huge pages, so random accesses miss the TLB less. The slabs
-// are ordinary Go memory, freed by the garbage collector with the board:
-// a Board needs no Close. Per member: a 24-byte entry (score, tie key,
-// member location), 20 bytes of leaf key at 50–100% fill, 8-byte index
-// slots at 37–75% load, and the member bytes.
-// Measured with the benchmarks' B/member metric (heap growth / members,
-// members "player:<i>" with random scores): 86 B at 1M and 80 B at 25M
-// (2.9 GB peak RSS for the whole 25M benchmark process, names included),
-// against the design's 26 B of payload and 170 B for the bytedance peer at
-// 1M.
+// (an arena past 32 MiB, the inner nodes past 2 MiB, an index of 8 MiB or
+// more) that memory is allocated in slabs which the kernel is asked
+// (madvise MADV_HUGEPAGE, Linux only; THP "madvise" or "always" mode) to
+// back with 2 MiB transparent huge pages, so random accesses miss the TLB
+// less; the inner nodes, read twice by every random move, come in 8 MiB
+// slabs, as at 25M members they are only about 20 MiB. The slabs are
+// ordinary Go memory, freed by the garbage collector with the board: a
+// Board needs no Close. Per member: a 24-byte entry (score, tie key,
+// member location), 20 bytes of leaf key at 50–100% fill (a leaf is 1408
+// bytes: 64 keys, a line of size and fences, padding to whole lines),
+// 8-byte index slots at 37–75% load, and the member bytes. Measured with
+// the benchmarks' B/member metric (heap growth / members, members
+// "player:<i>" with random scores): 88 B at 1M and 83 B at 25M (3 B more
+// than without the fences and padding), against the design's 26 B of
+// payload and 170 B for the bytedance peer at 1M.
 //
 // # Concurrency
 //

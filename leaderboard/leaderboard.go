@@ -84,6 +84,7 @@ type Board struct {
 	seq     *atomic.Uint64 // arrival sequence, shared by the shards of a Sharded
 	ms      members
 	tr      tree
+	fl      *flight // the batch calls' scratch, allocated by the first
 }
 
 // New returns an empty board with Redis ordering.
@@ -171,12 +172,13 @@ func (b *Board) Add(member string, score float64, flags ...AddFlag) (changed boo
 	h := hashOf(member)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.add(member, h, score, fs)
+	return b.add(member, h, score, fs, nil)
 }
 
-// add is Add after validation, with the write lock held; h is member's hash.
-func (b *Board) add(member string, h uint32, score float64, fs flagSet) (bool, error) {
-	id, ok := b.ms.findHash(member, h)
+// add is Add after validation, with the write lock held; h is member's
+// hash, g what a batch's warming found (nil: nothing).
+func (b *Board) add(member string, h uint32, score float64, fs flagSet, g *guess) (bool, error) {
+	id, ok := b.ms.findGuess(member, h, g)
 	cur := 0.0
 	if ok {
 		cur = decode(b.ms.ents.at(id).s)
@@ -188,7 +190,7 @@ func (b *Board) add(member string, h uint32, score float64, fs flagSet) (bool, e
 	if !ok {
 		return changed, b.insert(member, h, score)
 	}
-	b.update(b.keyFor(id, member), score)
+	b.update(b.keyFor(id, member), score, g)
 	return changed, nil
 }
 
@@ -205,13 +207,13 @@ func (b *Board) Incr(member string, delta float64) (float64, error) {
 	h := hashOf(member)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.incr(member, h, delta)
+	return b.incr(member, h, delta, nil)
 }
 
 // incr is Incr after validation, with the write lock held; h is member's
-// hash.
-func (b *Board) incr(member string, h uint32, delta float64) (float64, error) {
-	id, ok := b.ms.findHash(member, h)
+// hash, g what a batch's warming found (nil: nothing).
+func (b *Board) incr(member string, h uint32, delta float64, g *guess) (float64, error) {
+	id, ok := b.ms.findGuess(member, h, g)
 	if !ok {
 		return delta, b.insert(member, h, delta)
 	}
@@ -221,7 +223,7 @@ func (b *Board) incr(member string, h uint32, delta float64) (float64, error) {
 		return cur, fmt.Errorf("%w: %q: %v + %v", ErrNaN, member, cur, delta)
 	}
 	if score != cur {
-		b.update(b.keyFor(id, member), score)
+		b.update(b.keyFor(id, member), score, g)
 	}
 	return score, nil
 }
@@ -257,16 +259,18 @@ func (b *Board) keyFor(id uint32, member string) key {
 }
 
 // update moves the stored key old to score, which differs from its current
-// score.
-func (b *Board) update(old key, score float64) {
+// score; g is what a batch's warming found, or nil.
+func (b *Board) update(old key, score float64, g *guess) {
 	k := old
 	if b.arrival {
 		k.t = b.tie("")
 	}
 	k.s = encode(score)
-	if !b.tr.rekey(&old, &k) {
-		b.tr.move(&old, &k)
+	var ga, gb *path
+	if g != nil {
+		ga, gb = g.old, g.nw
 	}
+	b.tr.relocate(&old, &k, ga, gb)
 	e := b.ms.ents.at(k.id)
 	e.s, e.t = k.s, k.t
 }

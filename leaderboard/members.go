@@ -84,10 +84,24 @@ func (ms *members) findHash(m string, h uint32) (uint32, bool) {
 	}
 }
 
+// findGuess is findHash for a batch's update, given what warming found
+// (nil: nothing): the entry its index probe reached first with m's hash is
+// almost always m's, and then its bytes confirm it without probing again.
+// That entry was in the index when warming probed, and nothing in a batch
+// removes a member, so if its bytes are m it is still m's live entry.
+func (ms *members) findGuess(m string, h uint32, g *guess) (uint32, bool) {
+	if g != nil && g.id < ms.ents.n {
+		if e := ms.ents.at(g.id); int(e.n) == len(m) && string(ms.bytes(e)) == m {
+			return g.id, true
+		}
+	}
+	return ms.findHash(m, h)
+}
+
 // add stores m, which must not be present and at most chunkSize bytes long,
 // and returns its new entry id; false when the arena is full.
 func (ms *members) add(m string, h uint32) (uint32, bool) {
-	if ms.count >= maxMembers {
+	if uint64(ms.count) >= maxMembers {
 		return 0, false
 	}
 	off, ok := ms.store(m)

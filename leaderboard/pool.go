@@ -17,19 +17,31 @@ const (
 // and growth never copies the existing values (a 25M-member board would
 // otherwise briefly need twice its memory on every doubling).
 //
-// Once a pool holds slabBytes, its chunks are carved from slabs of about
-// slabBytes allocated with hugeSlice, so a big board's nodes sit on huge
-// pages; small pools never allocate a slab.
+// Once a pool holds slabBytes (or, when small is set, smallSlabFrom), its
+// chunks are carved from slabs of about slabBytes (smallSlabBytes)
+// allocated with hugeSlice, so a big board's nodes sit on huge pages;
+// small pools never allocate a slab.
 type pool[T any] struct {
 	chunks [][]T
 	n      uint32   // indices handed out so far
 	free   []uint32 // released indices, reused first
 	slab   []T      // the uncarved rest of the current slab
+	small  bool     // slabs from smallSlabFrom, of smallSlabBytes
 }
 
 // slabBytes is the pool size from which chunks come from slabs, and the
 // size of a slab.
 const slabBytes = 32 << 20
+
+// smallSlabFrom and smallSlabBytes are slabBytes for a pool that stays
+// small but is read at random on every update: the inner nodes (about 20
+// MiB at 25M members, each update reads two of the lowest level), which
+// would otherwise miss the TLB on most reads. A slab wastes at most
+// smallSlabBytes.
+const (
+	smallSlabFrom  = 2 << 20
+	smallSlabBytes = hugeMin
+)
 
 // locate returns the chunk and offset of index i.
 func locate(i uint32) (int, uint32) {
@@ -70,11 +82,15 @@ func (p *pool[T]) alloc() uint32 {
 // chunk returns a new zeroed chunk of size values.
 func (p *pool[T]) chunk(size int) []T {
 	sz := sizeOf[T]()
-	if int(p.n)*sz < slabBytes {
+	from, slab := slabBytes, slabBytes
+	if p.small {
+		from, slab = smallSlabFrom, smallSlabBytes
+	}
+	if int(p.n)*sz < from {
 		return make([]T, size)
 	}
 	if len(p.slab) < size {
-		p.slab = hugeSlice[T](max(size, slabBytes/sz/size*size))
+		p.slab = hugeSlice[T](max(size, slab/sz/size*size))
 	}
 	c := p.slab[:size:size]
 	p.slab = p.slab[size:]

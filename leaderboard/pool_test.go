@@ -1,6 +1,9 @@
 package leaderboard
 
-import "testing"
+import (
+	"testing"
+	"unsafe"
+)
 
 func TestPoolLocate(t *testing.T) {
 	var p pool[uint32]
@@ -37,6 +40,40 @@ func TestSearchGE(t *testing.T) {
 			if got := searchGE(xs, v); got != want {
 				t.Fatalf("n=%d v=%d: got %d, want %d", n, v, got, want)
 			}
+			if n > leafCap {
+				continue
+			}
+			f := fencesOf(xs)
+			if got := searchFenced(&f, xs, v); got != want {
+				t.Fatalf("fenced n=%d v=%d: got %d, want %d", n, v, got, want)
+			}
+		}
+	}
+}
+
+// TestNodeLayout guards the cache-line layout the searches and warming
+// count on: whole lines per node, n and the fences in the first line, and
+// blocks of keys starting lines.
+func TestNodeLayout(t *testing.T) {
+	var lf leafNode
+	var in innerNode
+	for _, c := range []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"leaf size", unsafe.Sizeof(lf) % 64, 0},
+		{"leaf s", unsafe.Offsetof(lf.s), 8 + unsafe.Sizeof(lf.f)},
+		{"leaf s line", unsafe.Offsetof(lf.s) % 64, 0},
+		{"leaf t", unsafe.Offsetof(lf.t) % 64, 0},
+		{"leaf id", unsafe.Offsetof(lf.id) % 64, 0},
+		{"inner size", unsafe.Sizeof(in) % 64, 0},
+		{"inner s", unsafe.Offsetof(in.s), 8 + unsafe.Sizeof(in.f)},
+		{"inner s line", unsafe.Offsetof(in.s) % 64, 0},
+		{"inner child", unsafe.Offsetof(in.child) % 64, 0},
+		{"inner cnt", unsafe.Offsetof(in.cnt) % 64, 0},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, c.got, c.want)
 		}
 	}
 }
@@ -57,6 +94,27 @@ func TestPoolSlabs(t *testing.T) {
 	for i := uint32(0); i < n; i++ {
 		if v := p.at(i); v[0] != byte(i) || v[4095] != byte(i>>8) {
 			t.Fatalf("slot %d overwritten", i)
+		}
+	}
+	if p.slab == nil {
+		t.Fatal("no slab allocated")
+	}
+}
+
+// TestPoolSmallSlabs grows a pool of inner nodes, whose slabs start at
+// smallSlabFrom, past that size, and checks every node keeps its own slot.
+func TestPoolSmallSlabs(t *testing.T) {
+	p := pool[innerNode]{small: true}
+	n := uint32(2 * smallSlabFrom / int(unsafe.Sizeof(innerNode{})))
+	for i := uint32(0); i < n; i++ {
+		if got := p.alloc(); got != i {
+			t.Fatalf("alloc = %d, want %d", got, i)
+		}
+		p.at(i).n = int(i)
+	}
+	for i := uint32(0); i < n; i++ {
+		if p.at(i).n != int(i) {
+			t.Fatalf("node %d overwritten", i)
 		}
 	}
 	if p.slab == nil {

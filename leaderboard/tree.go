@@ -1,6 +1,9 @@
 package leaderboard
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 const (
 	leafCap  = 64
@@ -11,14 +14,27 @@ const (
 )
 
 // leafNode holds up to leafCap keys in ascending order, struct-of-arrays so
-// a binary search over scores touches only s.
+// a search over scores touches only f and s.
+//
+// The layout is cache-line exact: a leaf is 22 lines (big boards' arenas
+// are page aligned), n and the fences fill the first, and every
+// searchBlock keys of s, t and id start a line, so a search reads the
+// first line and one line of s (see searchFenced) and a key's tie and id
+// each sit in one known line.
 type leafNode struct {
 	n          int
-	prev, next uint32
+	_          [intPad]byte
+	f          fences
 	s          [leafCap]uint64
 	t          [leafCap]uint64
 	id         [leafCap]uint32
+	prev, next uint32
+	_          [56]byte // to a whole number of cache lines
 }
+
+// intPad widens a node's n to 8 bytes where int is 4, so that the layout
+// in cache lines is the same on every architecture.
+const intPad = 8 - unsafe.Sizeof(int(0))
 
 // innerNode holds up to innerCap children with their subtree sizes. For
 // i >= 1, (s[i], t[i], id[i]) is a separator: every key of child i-1 is
@@ -29,8 +45,14 @@ type leafNode struct {
 // The fields are in the order a descent reads them: the separator scores
 // it counts through, then the chosen child and its count, so the hardware
 // prefetcher streaming through s has child and cnt on the way.
+//
+// As in a leaf, n and the fences fill the first cache line (an inner node is
+// 29 lines), so a search reads that line and the two lines of s holding one
+// block of separators.
 type innerNode struct {
 	n     int
+	_     [intPad]byte
+	f     fences // of the separators s[1:n]
 	s     [innerCap]uint64
 	child [innerCap]uint32
 	cnt   [innerCap]uint32 // keys below each child (a board holds < 1<<32)
@@ -65,7 +87,7 @@ type tree struct {
 
 func newTree(ms *members, byMember bool) tree {
 	return tree{root: nilNode, first: nilNode, last: nilNode, ms: ms, byMember: byMember,
-		pins: map[uint32]int32{}, dead: map[uint32]bool{}}
+		inners: pool[innerNode]{small: true}, pins: map[uint32]int32{}, dead: map[uint32]bool{}}
 }
 
 // cmp compares k with the stored key (s, t, id).
@@ -77,6 +99,32 @@ func (tr *tree) cmp(k *key, s, t uint64, id uint32) int {
 		return 1
 	}
 	return tr.cmpTie(k, t, id)
+}
+
+// cmpInner compares k with separator i of in, and cmpLeaf with key i of lf.
+// Unlike cmp they read the tie and id only when the scores are equal: an
+// argument is loaded before the call even when cmp is inlined, and those
+// are lines a search or warming never fetched.
+func (tr *tree) cmpInner(k *key, in *innerNode, i int) int {
+	if s := in.s[i]; k.s != s {
+		return cmpScore(k.s, s)
+	}
+	return tr.cmpTie(k, in.t[i], in.id[i])
+}
+
+func (tr *tree) cmpLeaf(k *key, lf *leafNode, i int) int {
+	if s := lf.s[i]; k.s != s {
+		return cmpScore(k.s, s)
+	}
+	return tr.cmpTie(k, lf.t[i], lf.id[i])
+}
+
+// cmpScore compares two different scores.
+func cmpScore(a, b uint64) int {
+	if a < b {
+		return -1
+	}
+	return 1
 }
 
 // cmpTie compares k with the stored key (k.s, t, id): scores are equal.
@@ -105,21 +153,22 @@ func cmpMember(a, b string) int {
 // lowerBound returns the first position in lf whose key is >= k.
 func (tr *tree) lowerBound(lf *leafNode, k *key) int {
 	n := lf.n
-	return tr.search(lf.s[:n], lf.t[:n], lf.id[:n], k, false)
+	return tr.search(&lf.f, lf.s[:n], lf.t[:n], lf.id[:n], k, false)
 }
 
 // childFor returns the child of in whose range holds k: the number of
 // separators (from index 1) that are <= k.
 func (tr *tree) childFor(in *innerNode, k *key) int {
 	n := in.n
-	return tr.search(in.s[1:n], in.t[1:n], in.id[1:n], k, true)
+	return tr.search(&in.f, in.s[1:n], in.t[1:n], in.id[1:n], k, true)
 }
 
 // search returns the number of keys in (xs, ts, ids), ascending, that are
-// below k, or at most k when orEqual. Scores decide with a branch-free
-// search; only a run of equal scores pays for the full comparison.
-func (tr *tree) search(xs, ts []uint64, ids []uint32, k *key, orEqual bool) int {
-	p := searchGE(xs, k.s)
+// below k, or at most k when orEqual; f are the fences of xs. Scores decide
+// with a branch-free search; only a run of equal scores pays for the full
+// comparison.
+func (tr *tree) search(f *fences, xs, ts []uint64, ids []uint32, k *key, orEqual bool) int {
+	p := searchFenced(f, xs, k.s)
 	if p == len(xs) || xs[p] != k.s {
 		return p
 	}
@@ -175,6 +224,55 @@ func searchGE(xs []uint64, v uint64) int {
 
 // searchBlock is searchGE's block: one cache line of scores.
 const searchBlock = 8
+
+// fences are the last score of every searchBlock keys of a node's sorted
+// scores xs: f[b] = xs[b*searchBlock+searchBlock-1], or ^0 (above every
+// score: no score encodes to it, as only NaN would) where xs is shorter.
+// The last block needs none (see searchFenced). They are searchGE's first
+// loop precomputed into one cache line, so a search of a node that is not
+// in cache reads two lines (three for inner nodes, whose blocks straddle
+// lines) instead of all its scores'.
+type fences [max(leafCap, innerCap)/searchBlock - 1]uint64
+
+// searchFenced is searchGE(xs, v) for xs with fences f.
+func searchFenced(f *fences, xs []uint64, v uint64) int {
+	base := fenceBlock(f, v)
+	i := base
+	for _, x := range xs[min(base, len(xs)):min(base+searchBlock, len(xs))] {
+		i += b2i(x < v)
+	}
+	return i
+}
+
+// fenceBlock returns the first position of the block of keys with fences f
+// that holds searchGE's answer for v: searchBlock times the number of
+// fences below v.
+func fenceBlock(f *fences, v uint64) int {
+	base := 0
+	for _, x := range f {
+		base += searchBlock & -b2i(x < v)
+	}
+	return base
+}
+
+// refence recomputes the fences of xs for blocks from the one holding
+// position from through the one holding position to (inclusive): where a
+// change to xs can have moved them.
+func (f *fences) refence(xs []uint64, from, to int) {
+	for b := max(from, 0) / searchBlock; b <= to/searchBlock && b < len(f); b++ {
+		v := ^uint64(0)
+		if j := b*searchBlock + searchBlock - 1; j < len(xs) {
+			v = xs[j]
+		}
+		f[b] = v
+	}
+}
+
+// refence recomputes all of lf's fences.
+func (lf *leafNode) refence() { lf.f.refence(lf.s[:lf.n], 0, len(lf.f)*searchBlock) }
+
+// refence recomputes all of in's fences.
+func (in *innerNode) refence() { in.f.refence(in.s[1:max(in.n, 1)], 0, len(in.f)*searchBlock) }
 
 // b2i compiles to SETcc: no branch.
 func b2i(b bool) int {
@@ -266,6 +364,7 @@ func (tr *tree) growRoot() {
 		tr.root = tr.leaves.alloc()
 		lf := tr.leaves.at(tr.root)
 		lf.prev, lf.next = nilNode, nilNode
+		lf.refence()
 		tr.first, tr.last = tr.root, tr.root
 	}
 	if tr.full(tr.root, tr.height) {
@@ -290,7 +389,7 @@ func (tr *tree) roomFor(in *innerNode, h int, k *key) int {
 func (tr *tree) room(in *innerNode, h, i int, k *key) int {
 	if tr.full(in.child[i], h-1) {
 		tr.splitChild(in, i, h-1)
-		if tr.cmp(k, in.s[i+1], in.t[i+1], in.id[i+1]) >= 0 {
+		if tr.cmpInner(k, in, i+1) >= 0 {
 			i++
 		}
 	}
@@ -298,13 +397,17 @@ func (tr *tree) room(in *innerNode, h, i int, k *key) int {
 }
 
 // put inserts k into lf, which has room.
-func (tr *tree) put(lf *leafNode, k *key) {
-	p := tr.lowerBound(lf, k)
+func (tr *tree) put(lf *leafNode, k *key) { tr.putAt(lf, k, -1) }
+
+// putAt is put with a guess at k's position (see boundAt).
+func (tr *tree) putAt(lf *leafNode, k *key, p int) {
+	p = tr.boundAt(lf, k, p)
 	copy(lf.s[p+1:lf.n+1], lf.s[p:lf.n])
 	copy(lf.t[p+1:lf.n+1], lf.t[p:lf.n])
 	copy(lf.id[p+1:lf.n+1], lf.id[p:lf.n])
 	lf.s[p], lf.t[p], lf.id[p] = k.s, k.t, k.id
 	lf.n++
+	lf.f.refence(lf.s[:lf.n], p, leafCap)
 }
 
 // splitChild splits the full child i of in (which has room) into i and i+1.
@@ -338,6 +441,8 @@ func (tr *tree) splitChild(in *innerNode, i int, ch int) {
 		lf.next = r
 		ss, st, sid = rl.s[0], rl.t[0], rl.id[0]
 		tr.pin(sid)
+		lf.refence()
+		rl.refence()
 	} else {
 		r = tr.inners.alloc()
 		ln, rn := tr.inners.at(c), tr.inners.at(r)
@@ -350,6 +455,8 @@ func (tr *tree) splitChild(in *innerNode, i int, ch int) {
 		copy(rn.id[1:], ln.id[mid+1:ln.n])
 		ss, st, sid = ln.s[mid], ln.t[mid], ln.id[mid]
 		ln.n = mid
+		ln.refence()
+		rn.refence()
 	}
 	copy(in.child[i+2:in.n+1], in.child[i+1:in.n])
 	copy(in.cnt[i+2:in.n+1], in.cnt[i+1:in.n])
@@ -361,6 +468,7 @@ func (tr *tree) splitChild(in *innerNode, i int, ch int) {
 	in.s[i+1], in.t[i+1], in.id[i+1] = ss, st, sid
 	in.cnt[i+1] = uint32(tr.size(r, ch))
 	in.cnt[i] -= in.cnt[i+1]
+	in.refence()
 }
 
 // remove deletes k, which must be present. Children at minimum fill are
@@ -398,15 +506,16 @@ func (tr *tree) spare(in *innerNode, h, i int, k *key) int {
 }
 
 // take deletes the stored key k from lf.
-func (tr *tree) take(lf *leafNode, k *key) {
-	p := tr.lowerBound(lf, k)
-	if p == lf.n || lf.id[p] != k.id && !(k.id == noID && tr.cmp(k, lf.s[p], lf.t[p], lf.id[p]) == 0) {
-		panic(fmt.Sprintf("leaderboard: internal error: key of entry %d not in tree", k.id))
-	}
+func (tr *tree) take(lf *leafNode, k *key) { tr.takeAt(lf, k, -1) }
+
+// takeAt is take with a guess at k's position.
+func (tr *tree) takeAt(lf *leafNode, k *key, p int) {
+	p = tr.position(lf, k, p)
 	copy(lf.s[p:], lf.s[p+1:lf.n])
 	copy(lf.t[p:], lf.t[p+1:lf.n])
 	copy(lf.id[p:], lf.id[p+1:lf.n])
 	lf.n--
+	lf.f.refence(lf.s[:lf.n], p, leafCap)
 }
 
 // shrinkRoot drops roots with a single child.
@@ -477,7 +586,7 @@ func (tr *tree) fixChild(in *innerNode, i, ch int, k *key) int {
 		return l
 	}
 	tr.rebalance(in, l, ch)
-	if tr.cmp(k, in.s[r], in.t[r], in.id[r]) >= 0 {
+	if tr.cmpInner(k, in, r) >= 0 {
 		return r
 	}
 	return l
@@ -501,6 +610,7 @@ func (tr *tree) merge(in *innerNode, l, ch int) {
 		}
 		tr.leaves.release(cr)
 		tr.unpin(in.id[r])
+		a.refence()
 	} else {
 		a, b := tr.inners.at(cl), tr.inners.at(cr)
 		copy(a.child[a.n:], b.child[:b.n])
@@ -511,6 +621,7 @@ func (tr *tree) merge(in *innerNode, l, ch int) {
 		copy(a.id[a.n+1:], b.id[1:b.n])
 		a.n += b.n
 		tr.inners.release(cr)
+		a.refence()
 	}
 	in.cnt[l] += in.cnt[r]
 	copy(in.child[r:], in.child[r+1:in.n])
@@ -519,6 +630,7 @@ func (tr *tree) merge(in *innerNode, l, ch int) {
 	copy(in.t[r:], in.t[r+1:in.n])
 	copy(in.id[r:], in.id[r+1:in.n])
 	in.n--
+	in.refence()
 }
 
 // rebalance evens out the units of children l and l+1 of in.
@@ -550,6 +662,8 @@ func (tr *tree) rebalance(in *innerNode, l, ch int) {
 		tr.unpin(in.id[r])
 		in.s[r], in.t[r], in.id[r] = b.s[0], b.t[0], b.id[0]
 		tr.pin(b.id[0])
+		a.refence()
+		b.refence()
 	} else {
 		a, b := tr.inners.at(cl), tr.inners.at(cr)
 		total := a.n + b.n
@@ -584,7 +698,10 @@ func (tr *tree) rebalance(in *innerNode, l, ch int) {
 			copy(b.id[1:], b.id[m+1:b.n])
 		}
 		a.n, b.n = want, total-want
+		a.refence()
+		b.refence()
 	}
+	in.refence()
 	in.cnt[l] = uint32(tr.size(cl, ch))
 	in.cnt[r] = uint32(tr.size(cr, ch))
 }
@@ -599,10 +716,13 @@ func (tr *tree) countLess(k *key) int {
 	for h > 0 {
 		in := tr.inners.at(node)
 		i := tr.childFor(in, k)
+		node = in.child[i]
+		if tr.n >= warmMin {
+			tr.prefetchNode(node, h-1)
+		}
 		for j := 0; j < i; j++ {
 			c += int(in.cnt[j])
 		}
-		node = in.child[i]
 		h--
 	}
 	return c + tr.lowerBound(tr.leaves.at(node), k)
@@ -670,35 +790,24 @@ func (tr *tree) seek(r int) (uint32, int) {
 	return node, r
 }
 
-// rekey moves the stored key old to nw when nw belongs in the same leaf,
-// which is one descent instead of a remove and an insert and touches no
-// counts; it reports false, having changed nothing, otherwise. Small score
-// increments usually stay in their leaf.
-func (tr *tree) rekey(old, nw *key) bool {
-	node, h := tr.root, tr.height
-	for h > 0 {
-		in := tr.inners.at(node)
-		i := tr.childFor(in, old)
-		if i > 0 && tr.cmp(nw, in.s[i], in.t[i], in.id[i]) < 0 ||
-			i+1 < in.n && tr.cmp(nw, in.s[i+1], in.t[i+1], in.id[i+1]) >= 0 {
-			return false
-		}
-		node = in.child[i]
-		h--
-	}
-	tr.shift(tr.leaves.at(node), old, nw)
-	return true
-}
-
 // shift replaces the stored key old by nw in lf, where both belong.
-func (tr *tree) shift(lf *leafNode, old, nw *key) {
-	p := tr.lowerBound(lf, old)
-	if (p == 0 || tr.cmp(nw, lf.s[p-1], lf.t[p-1], lf.id[p-1]) > 0) &&
-		(p+1 == lf.n || tr.cmp(nw, lf.s[p+1], lf.t[p+1], lf.id[p+1]) < 0) {
+func (tr *tree) shift(lf *leafNode, old, nw *key) { tr.shiftAt(lf, old, nw, -1, -1) }
+
+// shiftAt is shift with guesses at the positions of old and nw (see
+// position and boundAt).
+func (tr *tree) shiftAt(lf *leafNode, old, nw *key, p, q int) {
+	p = tr.position(lf, old, p)
+	// Only the neighbour on the side nw moves to can be passed, as the
+	// keys around p are on either side of old; so the other, maybe in a
+	// line warming did not fetch, is never read.
+	c := tr.cmp(nw, old.s, old.t, old.id)
+	if c == 0 || c > 0 && (p+1 == lf.n || tr.cmpLeaf(nw, lf, p+1) < 0) ||
+		c < 0 && (p == 0 || tr.cmpLeaf(nw, lf, p-1) > 0) {
 		lf.s[p], lf.t[p] = nw.s, nw.t // still between its neighbours
+		lf.f.refence(lf.s[:lf.n], p, p)
 		return
 	}
-	q := tr.lowerBound(lf, nw)
+	q = tr.boundAt(lf, nw, q)
 	if q > p {
 		q--
 		copy(lf.s[p:q], lf.s[p+1:q+1])
@@ -710,4 +819,142 @@ func (tr *tree) shift(lf *leafNode, old, nw *key) {
 		copy(lf.id[q+1:p+1], lf.id[q:p])
 	}
 	lf.s[q], lf.t[q], lf.id[q] = nw.s, nw.t, nw.id
+	lf.f.refence(lf.s[:lf.n], min(p, q), max(p, q))
+}
+
+// maxPath is the number of heights a path records. A tree never grows this
+// tall: at minimum fill, height 7 already holds more than 1<<32 keys.
+const maxPath = 8
+
+// path is a guess at where a key sits, as warming found it: the node at
+// each height, and in it the child (inner node) or position (leaf) that
+// holds the key. Guesses are only tried, never trusted (see childAt).
+type path struct {
+	node [maxPath]uint32
+	idx  [maxPath]uint8
+}
+
+// guessAt returns p's child or position for node at height h, or -1.
+func (p *path) guessAt(h int, node uint32) int {
+	if p == nil || p.node[h] != node {
+		return -1
+	}
+	return int(p.idx[h])
+}
+
+// holds reports whether child i of in holds k: i is childFor(in, k).
+func (tr *tree) holds(in *innerNode, i int, k *key) bool {
+	n := min(in.n, innerCap)
+	return uint(i) < uint(n) &&
+		(i == 0 || tr.cmpInner(k, in, i) >= 0) &&
+		(i+1 >= n || tr.cmpInner(k, in, i+1) < 0)
+}
+
+// childAt is childFor(in, k), trying the guess i first: two comparisons
+// with the separators around it instead of a search.
+func (tr *tree) childAt(in *innerNode, k *key, i int) int {
+	if tr.holds(in, i, k) {
+		return i
+	}
+	return tr.childFor(in, k)
+}
+
+// boundAt is lowerBound(lf, k), trying the guess p first.
+func (tr *tree) boundAt(lf *leafNode, k *key, p int) int {
+	n := min(lf.n, leafCap)
+	if uint(p) <= uint(n) &&
+		(p == 0 || tr.cmpLeaf(k, lf, p-1) > 0) &&
+		(p == n || tr.cmpLeaf(k, lf, p) <= 0) {
+		return p
+	}
+	return tr.lowerBound(lf, k)
+}
+
+// position returns the position in lf of the stored key k, trying the
+// guess p first: a stored key's entry id is in the tree once, so finding it
+// at p confirms the guess.
+func (tr *tree) position(lf *leafNode, k *key, p int) int {
+	if uint(p) < uint(min(lf.n, leafCap)) && lf.id[p] == k.id {
+		return p
+	}
+	p = tr.lowerBound(lf, k)
+	if p == lf.n || lf.id[p] != k.id && !(k.id == noID && tr.cmpLeaf(k, lf, p) == 0) {
+		panic(fmt.Sprintf("leaderboard: internal error: key of entry %d not in tree", k.id))
+	}
+	return p
+}
+
+// prefetchNode prefetches every line of node (at height h) a search and an
+// update read: for a single call on a big board (warmMin members or more;
+// a smaller one stays in cache), whose nodes are not warmed, so that they
+// arrive together instead of each after the one before it (the fences, then
+// a block of keys, then a child).
+func (tr *tree) prefetchNode(node uint32, h int) {
+	if h > 0 {
+		in := tr.inners.at(node)
+		prefetchThrough(in, &in.cnt[innerCap-1])
+		return
+	}
+	lf := tr.leaves.at(node)
+	prefetchThrough(lf, &lf.id[leafCap-1])
+}
+
+// relocate replaces the stored key old by nw, the same entry with another
+// score. ga and gb, when not nil, are guesses at the paths of old and nw
+// (see warmApply); a wrong guess costs a search, never correctness.
+//
+// It descends once, along both keys' paths together (one node while they
+// share it), then moves the key between leaves and fixes the counts from
+// the leaves up to the node where the paths meet. Only when the old leaf
+// is at minimum fill or the new one full does it hand over to move, which
+// splits and merges on the way down; with leaves half to fully filled
+// that is rare.
+func (tr *tree) relocate(old, nw *key, ga, gb *path) {
+	if tr.height >= maxPath {
+		tr.move(old, nw)
+		return
+	}
+	var ina, inb [maxPath]*innerNode
+	var ia, ib [maxPath]int
+	a, b := tr.root, tr.root
+	for h := tr.height; h > 0; h-- {
+		in := tr.inners.at(a)
+		i := tr.childAt(in, old, ga.guessAt(h, a))
+		ina[h], ia[h] = in, i
+		if a == b {
+			inb[h], ib[h] = in, i
+			if !tr.holds(in, i, nw) {
+				ib[h] = tr.childAt(in, nw, gb.guessAt(h, b))
+			}
+		} else {
+			in := tr.inners.at(b)
+			inb[h], ib[h] = in, tr.childAt(in, nw, gb.guessAt(h, b))
+		}
+		a, b = ina[h].child[ia[h]], inb[h].child[ib[h]]
+		if ga == nil && tr.n >= warmMin {
+			tr.prefetchNode(a, h-1)
+			if b != a {
+				tr.prefetchNode(b, h-1)
+			}
+		}
+	}
+	la := tr.leaves.at(a)
+	if a == b {
+		tr.shiftAt(la, old, nw, ga.guessAt(0, a), gb.guessAt(0, b))
+		return
+	}
+	lb := tr.leaves.at(b)
+	if la.n <= minLeaf || lb.n >= leafCap {
+		tr.move(old, nw)
+		return
+	}
+	tr.takeAt(la, old, ga.guessAt(0, a))
+	tr.putAt(lb, nw, gb.guessAt(0, b))
+	for h := 1; h <= tr.height; h++ {
+		ina[h].cnt[ia[h]]--
+		inb[h].cnt[ib[h]]++
+		if ina[h] == inb[h] {
+			break
+		}
+	}
 }
