@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -60,6 +61,60 @@ func TestConcurrentEviction(t *testing.T) {
 			}
 			wg.Wait()
 			require.LessOrEqual(t, l.(interface{ Len() int }).Len(), 64)
+		})
+	}
+}
+
+// TestConcurrentChurnKeepsCounts hammers a few hot keys while other
+// goroutines add keys to the same shard, so that the table doubles, and
+// (with MaxKeys) entries are evicted and shifted back while the hot keys'
+// lookups run without the shard's mutex: every allowed call must stay
+// counted. The churn keys are created idle (n above the limit changes no
+// state), so eviction always finds an idle victim and never a hot key.
+func TestConcurrentChurnKeepsCounts(t *testing.T) {
+	at := time.Unix(1_000_000, 0)
+	const limit = min(MaxLimit, math.MaxInt-1)
+	for _, tc := range []struct {
+		name string
+		opts []Option
+	}{
+		{"grow", []Option{WithShards(1)}},
+		{"evict", []Option{WithShards(1), WithMaxKeys(32)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fw, err := NewFixedWindow(limit, time.Hour, tc.opts...)
+			require.NoError(t, err)
+			const hot, perG = 4, 3000
+			var allowed [hot]atomic.Int64
+			var wg sync.WaitGroup
+			for g := 0; g < 4; g++ {
+				wg.Add(2)
+				go func(g int) {
+					defer wg.Done()
+					for i := 0; i < perG; i++ {
+						k := (g + i) % hot
+						if fw.AllowN("hot"+strconv.Itoa(k), 1, at).Allowed {
+							allowed[k].Add(1)
+						}
+					}
+				}(g)
+				go func(g int) {
+					defer wg.Done()
+					for i := 0; i < perG; i++ {
+						fw.AllowN("churn"+strconv.Itoa(g)+"-"+strconv.Itoa(i), limit+1, at)
+					}
+				}(g)
+			}
+			wg.Wait()
+			var total int64
+			for k := range allowed {
+				n := allowed[k].Load()
+				total += n
+				d := fw.AllowN("hot"+strconv.Itoa(k), 1, at)
+				require.True(t, d.Allowed)
+				require.Equal(t, limit-n-1, int64(d.Remaining), "hot key %d lost updates", k)
+			}
+			require.Equal(t, int64(4*perG), total)
 		})
 	}
 }

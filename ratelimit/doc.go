@@ -65,13 +65,14 @@
 //
 // Allow and AllowN are O(1) for a known key and allocate nothing; a new key
 // costs one copy of the key string (and SlidingLog's log grows by doubling
-// up to limit records). Keys live in 256 shards (WithShards), each a mutex
-// and an open-addressing table (linear probing, at most 3/4 full) whose
-// entries hold the key inline (up to 19 bytes, enough for "ip:" and any
-// IPv4 address; longer keys are copied aside), a 32-bit fingerprint of its
-// xxhash, and the key's state: a token-bucket, fixed-window or
-// sliding-window entry is one 64-byte cache line, so a lookup of a key that
-// is not in cache costs one miss besides reading the key itself. The peer
+// up to limit records). Keys live in 256 shards (WithShards), each an
+// open-addressing table (linear probing, at most 3/4 full) whose entries
+// hold the key inline (up to 19 bytes, enough for "ip:" and any IPv4
+// address; longer keys are copied aside), a 32-bit fingerprint of its hash
+// (seeded at random per limiter, so colliding keys cannot be prepared in
+// advance), a lock, and the key's state: an entry of any limiter but the
+// sliding log is one 64-byte cache line, so a lookup of a key that is not in
+// cache costs one miss besides reading the key itself. The peer
 // benchmark's flood of distinct keys with MaxKeys 100k ends with 16.2 MiB of
 // live heap, keys of the benchmark included, after 1M keys and after 10M
 // alike (SYSBLOCKS_LONG=1; throttled's bounded memstore: 24.9 MiB); the
@@ -89,9 +90,16 @@
 //
 // # Concurrency
 //
-// Every limiter is safe for concurrent use. A call locks one shard, chosen
-// by the key's hash, for the O(1) decision; there is no global lock.
-// LeakyBucket.Wait blocks only on its timer, holding no lock.
+// Every limiter is safe for concurrent use; there is no global lock. A call
+// on a known key of up to 19 bytes finds its entry without locking anything
+// (atomic loads of the key words, validated by a per-shard sequence number
+// that only changes when keys are added or removed) and locks only that
+// entry, whose lock shares the key's cache line with its state: two cores
+// calling on one hot key pass one cache line between them per call, and
+// hold the lock for the O(1) decision alone (the decision's other fields
+// are derived after the unlock). Adding, sweeping and evicting keys, and
+// looking up longer keys, take the shard's mutex. LeakyBucket.Wait blocks
+// only on its timer, holding no lock.
 //
 // # Bad input
 //
@@ -104,10 +112,10 @@
 //
 // # Caveats
 //
-// Per-instance state only: no shared store in this round. The per-key state
-// is a small value type touched by one function per algorithm under the
-// shard lock (store.go), the seam where a Redis backend (one hash per key
-// and one script per decision) could be added. Allow's default clock reads
+// Per-instance state: the per-key state is a small value type touched by
+// one function per algorithm under its entry's lock (store.go), the seam
+// that ratelimit/redislimit fills with a Redis hash per key and one script
+// per decision, deciding identically. Allow's default clock reads
 // only the monotonic clock (time.Since a wall-clock base re-read once a
 // second), about half the cost of time.Now, which reads two clocks; a step
 // of the wall clock therefore reaches Allow within a second. The token bucket and the windows

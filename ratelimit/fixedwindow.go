@@ -63,9 +63,8 @@ func NewFixedWindow(limit int, window time.Duration, opts ...Option) (*FixedWind
 
 // Allow is AllowN(key, 1, now) with now from the limiter's clock.
 func (fw *FixedWindow) Allow(key string) Decision {
-	var d Decision
-	fw.allowAt(key, 1, fw.cfg.unixNow(), &d)
-	return d
+	ok, rem, retry, reset, p := fw.decide(key, 1, fw.cfg.unixNow())
+	return Decision{Allowed: ok, Limit: int(p.limit), Remaining: rem, RetryAfter: retry, ResetAfter: reset, Window: time.Duration(p.window)}
 }
 
 // AllowN reports whether n more requests fit in the window holding now and
@@ -74,41 +73,49 @@ func (fw *FixedWindow) Allow(key string) Decision {
 // ever holds more than limit. n <= 0 or n > limit yields Allowed false and
 // RetryAfter Never. Cost: O(1), no allocation for a known key.
 func (fw *FixedWindow) AllowN(key string, n int, now time.Time) Decision {
-	var d Decision
-	fw.allowAt(key, n, exact.UnixNano(now), &d)
-	return d
+	ok, rem, retry, reset, p := fw.decide(key, n, exact.UnixNano(now))
+	return Decision{Allowed: ok, Limit: int(p.limit), Remaining: rem, RetryAfter: retry, ResetAfter: reset, Window: time.Duration(p.window)}
 }
 
-// allowAt is AllowN at t (Unix ns), writing the decision to d; see
-// TokenBucket.allowAt for why.
-func (fw *FixedWindow) allowAt(key string, n int, t int64, d *Decision) {
-	sh, e := fw.lookup(key, t)
-	e.pol.fixed(&e.st, n, t, d)
-	sh.mu.Unlock()
-	d.settle()
+// decide is AllowN at t (Unix ns), returning the decision's fields and the
+// key's policy (see TokenBucket.decide for why). Only the count is read and
+// updated under the entry lock: the window of t (a division) is computed
+// before it for the default policy, and the decision's fields after it.
+func (fw *FixedWindow) decide(key string, n int, t int64) (ok bool, rem int, retry, reset time.Duration, p *winPolicy) {
+	k := exact.FloorDiv(t, fw.def.window)
+	e, p := fw.lookup(key, t) // p is immutable: safe to use after the unlock
+	if p != fw.def {
+		k = exact.FloorDiv(t, p.window)
+	}
+	ok, k, count := p.fixed(&e.st, n, k)
+	e.mu.Unlock()
+	left := time.Duration(exact.SubSat(p.start(exact.AddSat(k, 1)), t)) // until the window ends
+	switch {
+	case ok:
+	case n <= 0 || int64(n) > p.limit || left <= 0:
+		retry = Never
+	default:
+		retry = left
+	}
+	if count > 0 {
+		reset = left
+	}
+	return ok, int(p.limit - count), retry, reset, p
 }
 
-func (p *winPolicy) fixed(st *fwState, n int, t int64, d *Decision) {
-	k := exact.FloorDiv(t, p.window)
+// fixed counts n in window k of st if they fit (an earlier k counts as the
+// key's latest window) and returns whether they did, the window counted in
+// and its count.
+func (p *winPolicy) fixed(st *fwState, n int, k int64) (bool, int64, int64) {
 	if k < st.win {
 		k = st.win
 	}
 	if k > st.win {
 		st.win, st.count = k, 0
 	}
-	end := p.start(exact.AddSat(k, 1))
-	*d = Decision{Limit: int(p.limit), Window: time.Duration(p.window)}
-	switch {
-	case n <= 0 || int64(n) > p.limit:
-		d.RetryAfter = Never
-	case st.count+int64(n) <= p.limit:
+	ok := n > 0 && int64(n) <= p.limit && st.count+int64(n) <= p.limit
+	if ok {
 		st.count += int64(n)
-		d.Allowed = true
-	default:
-		d.RetryAfter = time.Duration(exact.SubSat(end, t))
 	}
-	d.Remaining = int(p.limit - st.count)
-	if st.count > 0 {
-		d.ResetAfter = time.Duration(exact.SubSat(end, t))
-	}
+	return ok, k, st.count
 }

@@ -75,7 +75,7 @@ func checkDecision(t *testing.T, d Decision) {
 func FuzzAllowN(f *testing.F) {
 	f.Add(uint8(0), 10, 1.5, int64(time.Second), 1, int64(0), int64(1))
 	f.Add(uint8(1), 1, 1e-9, int64(1), math.MaxInt, int64(math.MaxInt64), int64(math.MinInt64))
-	f.Add(uint8(2), 1<<40, 1e9, int64(math.MaxInt64), -1, int64(math.MinInt64), int64(-1))
+	f.Add(uint8(2), min(MaxLimit, math.MaxInt), 1e9, int64(math.MaxInt64), -1, int64(math.MinInt64), int64(-1))
 	f.Add(uint8(3), 5, 0.0, int64(-5), 5, int64(1), int64(math.MaxInt64))
 	f.Add(uint8(4), 7, 3.0, int64(7), 7, int64(-7), int64(6))
 	f.Fuzz(func(t *testing.T, kind uint8, limit int, r float64, window int64, n int, t1, t2 int64) {

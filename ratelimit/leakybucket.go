@@ -38,6 +38,10 @@ type lbPolicy struct {
 // (tat-now)/interval requests.
 type lbState struct {
 	tat int64
+	// Pads an entry to one 64-byte cache line: a 48-byte entry would
+	// straddle two lines every other slot, and a hot key's lock and state
+	// would then move between cores as two lines.
+	_ [2]int64
 }
 
 // NewLeakyBucket returns a leaky bucket limiter draining rate requests per
@@ -72,18 +76,16 @@ func newLBPolicy(p Policy) (lbPolicy, error) {
 
 // Allow is AllowN(key, 1, now) with now from the limiter's clock.
 func (lb *LeakyBucket) Allow(key string) Decision {
-	var d Decision
-	lb.take(key, 1, lb.cfg.unixNow(), &d)
-	return d
+	ok, rem, retry, reset, _, p := lb.take(key, 1, lb.cfg.unixNow())
+	return Decision{Allowed: ok, Limit: int(p.capacity), Remaining: rem, RetryAfter: retry, ResetAfter: reset, Window: time.Duration(p.full)}
 }
 
 // AllowN reports whether n requests fit in key's queue at now and queues
 // them if so. n <= 0 or n > capacity yields Allowed false and RetryAfter
 // Never. Cost: O(1), no allocation for a known key.
 func (lb *LeakyBucket) AllowN(key string, n int, now time.Time) Decision {
-	var d Decision
-	lb.take(key, n, exact.UnixNano(now), &d)
-	return d
+	ok, rem, retry, reset, _, p := lb.take(key, n, exact.UnixNano(now))
+	return Decision{Allowed: ok, Limit: int(p.capacity), Remaining: rem, RetryAfter: retry, ResetAfter: reset, Window: time.Duration(p.full)}
 }
 
 // Take is TakeN(key, 1, now) with now from the limiter's clock.
@@ -97,14 +99,12 @@ func (lb *LeakyBucket) Take(key string) (time.Duration, error) {
 // ErrQueueFull when the queue has no room (nothing is queued then), or
 // ErrInvalidN for n <= 0 or n > capacity. Cost: O(1).
 func (lb *LeakyBucket) TakeN(key string, n int, now time.Time) (time.Duration, error) {
-	t := exact.UnixNano(now)
-	var d Decision
-	delay := lb.take(key, n, t, &d)
+	ok, _, retry, _, delay, p := lb.take(key, n, exact.UnixNano(now))
 	switch {
-	case d.RetryAfter == Never:
-		return 0, fmt.Errorf("%w: %d for capacity %d", ErrInvalidN, n, d.Limit)
-	case !d.Allowed:
-		return 0, fmt.Errorf("%w: retry after %v", ErrQueueFull, d.RetryAfter)
+	case retry == Never:
+		return 0, fmt.Errorf("%w: %d for capacity %d", ErrInvalidN, n, p.capacity)
+	case !ok:
+		return 0, fmt.Errorf("%w: retry after %v", ErrQueueFull, retry)
 	}
 	return delay, nil
 }
@@ -131,39 +131,41 @@ func (lb *LeakyBucket) Wait(ctx context.Context, key string) error {
 	}
 }
 
-func (lb *LeakyBucket) take(key string, n int, t int64, d *Decision) time.Duration {
-	sh, e := lb.lookup(key, t)
-	delay := e.pol.admit(&e.st, n, t, d)
-	sh.mu.Unlock()
-	d.settle()
-	return delay
+// take is AllowN at t (Unix ns), returning the decision's fields, the
+// delay until the first request admitted may act, and the key's policy (see
+// TokenBucket.decide for why scalars). Only the queue's end is read and
+// updated under the entry lock; the decision's fields are derived after.
+func (lb *LeakyBucket) take(key string, n int, t int64) (ok bool, rem int, retry, reset, delay time.Duration, p *lbPolicy) {
+	e, p := lb.lookup(key, t) // p is immutable: safe to use after the unlock
+	ok, base, end := p.admit(&e.st, n, t)
+	e.mu.Unlock()
+	tat := base
+	switch {
+	case ok:
+		tat, delay = end, time.Duration(base-t)
+	case n <= 0 || int64(n) > p.capacity:
+		retry = Never
+	default:
+		if retry = time.Duration(exact.SubSat(end, t) - p.full); retry <= 0 {
+			retry = Never // the wait saturated (settle)
+		}
+	}
+	level := max(exact.SubSat(tat, t), 0)
+	return ok, int(max(p.full-level, 0) / p.interval), retry, time.Duration(level), delay, p
 }
 
-// admit queues n requests if they fit, writes the decision to d and returns the
-// delay until the first of them may act.
-func (p *lbPolicy) admit(st *lbState, n int, t int64, d *Decision) time.Duration {
-	base := max(st.tat, t)
-	*d = Decision{Limit: int(p.capacity), Window: time.Duration(p.full)}
+// admit queues n requests if they fit and reports whether they did, with
+// the instants the queue empties before them (base) and with them (end; base
+// for an invalid n).
+func (p *lbPolicy) admit(st *lbState, n int, t int64) (ok bool, base, end int64) {
+	base = max(st.tat, t)
 	if n <= 0 || int64(n) > p.capacity {
-		d.RetryAfter = Never
-		p.fill(d, base, t)
-		return 0
+		return false, base, base
 	}
-	end := exact.AddSat(base, int64(n)*p.interval)
-	if over := exact.SubSat(end, t) - p.full; over > 0 {
-		d.RetryAfter = time.Duration(over)
-		p.fill(d, base, t)
-		return 0
+	end = exact.AddSat(base, int64(n)*p.interval)
+	if exact.SubSat(end, t)-p.full > 0 {
+		return false, base, end
 	}
 	st.tat = end
-	d.Allowed = true
-	p.fill(d, end, t)
-	return time.Duration(base - t)
-}
-
-// fill sets Remaining and ResetAfter for a queue that empties at tat.
-func (p *lbPolicy) fill(d *Decision, tat, t int64) {
-	level := max(exact.SubSat(tat, t), 0)
-	d.Remaining = int(max(p.full-level, 0) / p.interval)
-	d.ResetAfter = time.Duration(level)
+	return true, base, end
 }

@@ -62,15 +62,14 @@ func TestLeakyBucketProperties(t *testing.T) {
 					t.Fatalf("seed %d trace %d step %d: %v, %+v", seed, tr, s, err, m)
 				}
 				// On a copy of the state: room at RetryAfter, none 1ns before.
-				sh, e := meter.lookup("k", now)
-				st, p := e.st, e.pol
-				sh.mu.Unlock()
+				e, p := meter.lookup("k", now)
+				st := e.st
+				e.mu.Unlock()
 				early, due := st, st
-				var d Decision
-				if p.admit(&early, 1, now+int64(m.RetryAfter)-1, &d); d.Allowed {
+				if ok, _, _ := p.admit(&early, 1, now+int64(m.RetryAfter)-1); ok {
 					t.Fatalf("seed %d trace %d step %d: room before RetryAfter %v", seed, tr, s, m.RetryAfter)
 				}
-				if p.admit(&due, 1, now+int64(m.RetryAfter), &d); !d.Allowed {
+				if ok, _, _ := p.admit(&due, 1, now+int64(m.RetryAfter)); !ok {
 					t.Fatalf("seed %d trace %d step %d: no room at RetryAfter %v", seed, tr, s, m.RetryAfter)
 				}
 				continue

@@ -100,8 +100,8 @@ func WithMaxKeys(n int) Option {
 	return func(c *config) { c.maxKeys = n }
 }
 
-// WithShards sets the number of lock shards (rounded up to a power of two;
-// default 256).
+// WithShards sets the number of shards keys are spread over (rounded up to
+// a power of two; default 256). Adding a key locks its shard.
 func WithShards(n int) Option {
 	return func(c *config) { c.shards = n }
 }
@@ -145,8 +145,8 @@ func buildConfig(opts []Option) (config, error) {
 }
 
 func checkLimit(what string, n int) error {
-	if n < 1 || n > MaxLimit {
-		return fmt.Errorf("%w: %s %d not in [1, %d]", ErrInvalidLimit, what, n, MaxLimit)
+	if n < 1 || int64(n) > MaxLimit {
+		return fmt.Errorf("%w: %s %d not in [1, %d]", ErrInvalidLimit, what, n, int64(MaxLimit))
 	}
 	return nil
 }

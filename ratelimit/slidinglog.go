@@ -56,9 +56,8 @@ func NewSlidingLog(limit int, window time.Duration, opts ...Option) (*SlidingLog
 }
 
 // Allow is AllowN(key, 1, now) with now from the limiter's clock.
-func (sl *SlidingLog) Allow(key string) Decision {
-	var d Decision
-	sl.allowAt(key, 1, sl.cfg.unixNow(), &d)
+func (sl *SlidingLog) Allow(key string) (d Decision) {
+	sl.decide(key, 1, sl.cfg.unixNow(), &d)
 	return d
 }
 
@@ -68,9 +67,8 @@ func (sl *SlidingLog) Allow(key string) Decision {
 // n > limit yields Allowed false and RetryAfter Never. Cost: O(1) amortised
 // (expiry pops what it drops); RetryAfter on a denial walks the log, O(log
 // length). No allocation for a known key once its log has grown.
-func (sl *SlidingLog) AllowN(key string, n int, now time.Time) Decision {
-	var d Decision
-	sl.allowAt(key, n, exact.UnixNano(now), &d)
+func (sl *SlidingLog) AllowN(key string, n int, now time.Time) (d Decision) {
+	sl.decide(key, n, exact.UnixNano(now), &d)
 	return d
 }
 
@@ -97,12 +95,13 @@ func (st *slState) push(at, n int64) {
 	st.sum += n
 }
 
-// allowAt is AllowN at t (Unix ns), writing the decision to d; see
-// TokenBucket.allowAt for why.
-func (sl *SlidingLog) allowAt(key string, n int, t int64, d *Decision) {
-	sh, e := sl.lookup(key, t)
-	e.pol.slide(&e.st, n, t, d)
-	sh.mu.Unlock()
+// decide is AllowN at t (Unix ns), writing the decision to d. Allow and
+// AllowN pass their named result: a Decision received from a call and
+// returned would be copied through the stack (see TokenBucket.decide).
+func (sl *SlidingLog) decide(key string, n int, t int64, d *Decision) {
+	e, p := sl.lookup(key, t)
+	p.slide(&e.st, n, t, d)
+	e.mu.Unlock()
 	d.settle()
 }
 

@@ -45,9 +45,8 @@ func NewSlidingWindow(limit int, window time.Duration, opts ...Option) (*Sliding
 }
 
 // Allow is AllowN(key, 1, now) with now from the limiter's clock.
-func (sw *SlidingWindow) Allow(key string) Decision {
-	var d Decision
-	sw.allowAt(key, 1, sw.cfg.unixNow(), &d)
+func (sw *SlidingWindow) Allow(key string) (d Decision) {
+	sw.decide(key, 1, sw.cfg.unixNow(), &d)
 	return d
 }
 
@@ -57,18 +56,18 @@ func (sw *SlidingWindow) Allow(key string) Decision {
 // earlier than the key's latest is taken as the start of the latest. n <= 0
 // or n > limit yields Allowed false and RetryAfter Never. Cost: O(1), no
 // allocation for a known key.
-func (sw *SlidingWindow) AllowN(key string, n int, now time.Time) Decision {
-	var d Decision
-	sw.allowAt(key, n, exact.UnixNano(now), &d)
+func (sw *SlidingWindow) AllowN(key string, n int, now time.Time) (d Decision) {
+	sw.decide(key, n, exact.UnixNano(now), &d)
 	return d
 }
 
-// allowAt is AllowN at t (Unix ns), writing the decision to d; see
-// TokenBucket.allowAt for why.
-func (sw *SlidingWindow) allowAt(key string, n int, t int64, d *Decision) {
-	sh, e := sw.lookup(key, t)
-	e.pol.weighted(&e.st, n, t, d)
-	sh.mu.Unlock()
+// decide is AllowN at t (Unix ns), writing the decision to d. Allow and
+// AllowN pass their named result: a Decision received from a call and
+// returned would be copied through the stack (see TokenBucket.decide).
+func (sw *SlidingWindow) decide(key string, n int, t int64, d *Decision) {
+	e, p := sw.lookup(key, t)
+	p.weighted(&e.st, n, t, d)
+	e.mu.Unlock()
 	d.settle()
 }
 

@@ -1,6 +1,8 @@
 package ratelimit
 
 import (
+	"encoding/binary"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"strconv"
@@ -103,32 +105,36 @@ func TestHashCollision(t *testing.T) {
 	fw, err := NewFixedWindow(2, time.Minute, WithShards(1))
 	require.NoError(t, err)
 	const h = 42
-	sh, a := fw.lookupHash("a", h, 0)
+	a, _ := fw.lookupHash("a", h, 0)
 	a.st.count = 1
-	sh.mu.Unlock()
-	sh, b := fw.lookupHash("b", h, 0)
+	a.mu.Unlock()
+	b, _ := fw.lookupHash("b", h, 0)
 	require.NotSame(t, a, b)
 	b.st.count = 2
-	sh.mu.Unlock()
-	sh, a = fw.lookupHash("a", h, 0)
+	b.mu.Unlock()
+	a, _ = fw.lookupHash("a", h, 0)
 	require.Equal(t, int64(1), a.st.count)
-	sh.mu.Unlock()
-	sh, b = fw.lookupHash("b", h, 0)
+	a.mu.Unlock()
+	b, _ = fw.lookupHash("b", h, 0)
 	require.Equal(t, int64(2), b.st.count)
+	b.mu.Unlock()
 	// Removing "a" (its home slot 0) shifts "b" back into it; "b" stays
 	// reachable.
-	require.Same(t, &sh.tab[0], a)
+	sh := &fw.shards[0]
+	tab := sh.tab.Load()
+	require.Same(t, &tab.slots[0], a)
+	sh.mu.Lock()
 	fw.remove(sh, 0)
 	sh.mu.Unlock()
-	sh, b = fw.lookupHash("b", h, 0)
-	require.Same(t, &sh.tab[0], b)
+	b, _ = fw.lookupHash("b", h, 0)
+	require.Same(t, &tab.slots[0], b)
 	require.Equal(t, int64(2), b.st.count)
 	require.Equal(t, 1, sh.n)
-	sh.mu.Unlock()
-	sh, a = fw.lookupHash("a", h, 0)
+	b.mu.Unlock()
+	a, _ = fw.lookupHash("a", h, 0)
 	require.Equal(t, int64(0), a.st.count, "a came back fresh")
 	require.Equal(t, 2, sh.n)
-	sh.mu.Unlock()
+	a.mu.Unlock()
 }
 
 func TestOverrides(t *testing.T) {
@@ -180,8 +186,11 @@ func TestTableModel(t *testing.T) {
 		if rng.IntN(3) == 0 { // remove k if tracked
 			sh := &fw.shards[0]
 			sh.mu.Lock()
-			for p := range sh.tab {
-				if sh.tab[p].kl != emptySlot && sh.is(uint32(p), fingerprint(hashes[i]), k) {
+			tab := sh.tab.Load()
+			for p := range tab.slots {
+				var q keyRef
+				q.setHash(k, hashes[i])
+				if !tab.slots[p].free() && sh.is(tab, uint32(p), &q) {
 					fw.remove(sh, uint32(p))
 					delete(model, k)
 					break
@@ -190,16 +199,16 @@ func TestTableModel(t *testing.T) {
 			sh.mu.Unlock()
 			continue
 		}
-		sh, e := fw.lookupHash(k, hashes[i], 0)
+		e, _ := fw.lookupHash(k, hashes[i], 0)
 		e.st.count++
-		sh.mu.Unlock()
+		e.mu.Unlock()
 		w := model[k]
 		model[k] = want{hashes[i], w.count + 1}
 		if step%97 == 0 {
 			for k, w := range model {
-				sh, e := fw.lookupHash(k, w.h, 0)
+				e, _ := fw.lookupHash(k, w.h, 0)
 				require.Equal(t, w.count, e.st.count, "key %q", k)
-				sh.mu.Unlock()
+				e.mu.Unlock()
 			}
 			require.Equal(t, len(model), fw.Len())
 		}
@@ -231,23 +240,31 @@ func TestStoreModel(t *testing.T) {
 		require.Equal(t, 1<<30-model[k], d.Remaining, "key %q", k)
 		sh.mu.Lock()
 		require.LessOrEqual(t, sh.n, 40)
+		tab := sh.tab.Load()
 		if sh.long != nil {
-			require.Len(t, sh.long, len(sh.tab))
+			require.Len(t, sh.long, len(tab.slots))
 		}
 		tracked := map[string]bool{}
-		for i := range sh.tab {
-			e := &sh.tab[i]
-			if e.kl == emptySlot {
+		for i := range tab.slots {
+			e := &tab.slots[i]
+			if e.free() {
 				continue
 			}
-			key := string(e.kb[:min(int(e.kl), inlineKey+1)-1])
-			if e.kl == longKey {
+			var kb [24]byte
+			for w := range e.kw {
+				binary.LittleEndian.PutUint64(kb[8*w:], e.kw[w].Load())
+			}
+			key := string(kb[:min(int(e.kl()), inlineKey+1)-1])
+			if e.kl() == longKey {
 				key = sh.long[i]
 			} else if sh.long != nil {
 				require.Empty(t, sh.long[i])
 			}
-			require.True(t, sh.is(uint32(i), e.fp, key))
-			require.Same(t, e, sh.find(e.fp, key), "key %q not reachable from its home", key)
+			var q keyRef
+			q.setHash(key, uint64(e.fp())<<8) // one shard: the fingerprint is all of the hash that matters
+			require.Equal(t, q.w, [3]uint64{e.word(0), e.word(1), e.w2()}, "key %q", key)
+			require.True(t, sh.is(tab, uint32(i), &q))
+			require.Same(t, e, sh.find(&q), "key %q not reachable from its home", key)
 			tracked[key] = true
 		}
 		require.Len(t, tracked, sh.n)
@@ -261,10 +278,49 @@ func TestStoreModel(t *testing.T) {
 }
 
 // TestEntryFitsCacheLine guards the layouts: one entry per 64-byte cache
-// line is what keeps a cold lookup to about two misses.
+// line is what keeps a cold lookup to about two misses, and a hot key's
+// lock and state in one line.
 func TestEntryFitsCacheLine(t *testing.T) {
 	require.Equal(t, uintptr(64), unsafe.Sizeof(entry[tbState, tbPolicy]{}))
 	require.Equal(t, uintptr(64), unsafe.Sizeof(entry[fwState, winPolicy]{}))
 	require.Equal(t, uintptr(64), unsafe.Sizeof(entry[swState, winPolicy]{}))
+	require.Equal(t, uintptr(64), unsafe.Sizeof(entry[lbState, lbPolicy]{}))
 	require.Equal(t, uintptr(256), unsafe.Sizeof(shard[tbState, tbPolicy]{}))
+}
+
+// TestKeyBlock checks the key block a lookup builds with overlapping loads
+// against packing the key byte by byte, for every inline length and random
+// bytes (zeros included), and that distinct keys of one store never share a
+// block: the block alone identifies an inline key.
+func TestKeyBlock(t *testing.T) {
+	seed := testSeed(t)
+	rng := rand.New(rand.NewPCG(seed, 11))
+	tb, err := NewTokenBucket(1, 1)
+	require.NoError(t, err)
+	blocks := map[[3]uint64]string{}
+	for range 20_000 {
+		b := make([]byte, rng.IntN(inlineKey+1))
+		for i := range b {
+			b[i] = byte(rng.IntN(4)) // few values: zero bytes and near-duplicates
+		}
+		key := string(b)
+		var want [3]uint64
+		for i := range b {
+			want[i/8] |= uint64(b[i]) << (8 * (i % 8))
+		}
+		want[2] |= uint64(len(key)+1) << klShift
+		var q keyRef
+		tb.ref(&q, key)
+		require.Equal(t, fingerprint(q.h), uint32(q.w[2]>>fpShift), "key %q", key)
+		q.w[2] &^= math.MaxUint32 << fpShift
+		require.Equal(t, want, q.w, "key %q", key)
+		if other, ok := blocks[q.w]; ok {
+			require.Equal(t, other, key)
+		}
+		blocks[q.w] = key
+	}
+	var q keyRef
+	long := strings.Repeat("x", inlineKey+1)
+	tb.ref(&q, long)
+	require.Equal(t, uint64(longKey), q.w[2]>>klShift&0xff)
 }

@@ -132,17 +132,16 @@ func checkRetryAfter(t *testing.T, tb *TokenBucket, n int, now int64, retry time
 
 func checkRetryAfterKey(t *testing.T, tb *TokenBucket, key string, n int, now int64, retry time.Duration) {
 	t.Helper()
-	sh, e := tb.lookup(key, now)
-	st, p := e.st, e.pol
-	sh.mu.Unlock()
+	e, p := tb.lookup(key, now)
+	st := e.st
+	e.mu.Unlock()
 	st.next1 = math.MinInt64 // probe the arithmetic, not the memo
-	var d Decision
 	at := st
-	p.allowN(&at, n, now+int64(retry), &d)
-	require.True(t, d.Allowed, "not allowed after RetryAfter %v", retry)
+	ok, _, _ := p.allowN(&at, n, now+int64(retry))
+	require.True(t, ok, "not allowed after RetryAfter %v", retry)
 	before := st
-	p.allowN(&before, n, now+int64(retry)-1, &d)
-	require.False(t, d.Allowed, "allowed before RetryAfter %v", retry)
+	ok, _, _ = p.allowN(&before, n, now+int64(retry)-1)
+	require.False(t, ok, "allowed before RetryAfter %v", retry)
 }
 
 // TestTokenBucketDenyMemoSaturated is the trace the redislimit fuzz target
@@ -162,7 +161,9 @@ func TestTokenBucketDenyMemoSaturated(t *testing.T) {
 // TestTokenBucketDenyMemo floods keys, some sharing a shard, with denials
 // for various n at random instants, some going back, and requires every
 // RetryAfter to equal a fresh search on a copy of the key's state (without
-// its memo), and the memo to have answered most repeated n = 1 denials.
+// its memo), Remaining and ResetAfter to follow from that state's tokens
+// (which a memo denial computes after the unlock), and the memo to have
+// answered most repeated n = 1 denials.
 func TestTokenBucketDenyMemo(t *testing.T) {
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 1))
@@ -191,9 +192,9 @@ func TestTokenBucketDenyMemo(t *testing.T) {
 			if rng.IntN(20) == 0 {
 				now -= rng.Int64N(1000)
 			}
-			sh, e := tb.lookup(k, now)
-			st, p := e.st, e.pol
-			sh.mu.Unlock()
+			e, p := tb.lookup(k, now)
+			st := e.st
+			e.mu.Unlock()
 			d := tb.AllowN(k, n, time.Unix(0, now))
 			if d.Allowed {
 				continue
@@ -204,7 +205,10 @@ func TestTokenBucketDenyMemo(t *testing.T) {
 					hits++
 				}
 			}
-			after := p.advance(&st, now) - float64(n)
+			tokens := p.advance(&st, now)
+			require.Equal(t, p.remaining(tokens), d.Remaining, "seed %d round %d step %d", seed, round, s)
+			require.Equal(t, p.resetAfter(tokens), d.ResetAfter, "seed %d round %d step %d", seed, round, s)
+			after := tokens - float64(n)
 			want := p.searchRetry(&st, n, now, int64(p.wait(after)))
 			require.Equal(t, want, int64(d.RetryAfter), "seed %d round %d step %d key %s n %d", seed, round, s, k, n)
 			checkRetryAfterKey(t, tb, k, n, now, d.RetryAfter)

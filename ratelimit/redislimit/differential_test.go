@@ -64,7 +64,7 @@ func randWindow(rng *rand.Rand) (limit int, window time.Duration) {
 	case 0:
 		limit = 1 + rng.IntN(1000)
 	case 1:
-		limit = ratelimit.MaxLimit - rng.IntN(3)
+		limit = min(ratelimit.MaxLimit, math.MaxInt) - rng.IntN(3)
 	}
 	switch rng.IntN(7) {
 	case 0:

@@ -29,7 +29,7 @@ func FuzzAllowN(f *testing.F) {
 		[]byte{0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0x7f, 0xb2, 0xe6, 0x0e, 0, 0, 0, 0, 1, 0}) // +249999999ns: the sub-ns edge
 	f.Add(uint8(1), 0.0, 2, int64(7), "", int64(-1), []byte{1, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2})
 	f.Add(uint8(2), 0.0, 3, int64(math.MaxInt64), "{tag}", int64(math.MaxInt64), []byte{0, 0, 0, 0, 0, 0, 0, 0x80, 3, 0})
-	f.Add(uint8(2), 0.0, ratelimit.MaxLimit, int64(3)<<61, "x y", int64(math.MinInt64), []byte{0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 0})
+	f.Add(uint8(2), 0.0, min(ratelimit.MaxLimit, math.MaxInt), int64(3)<<61, "x y", int64(math.MinInt64), []byte{0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 0})
 	f.Add(uint8(3), 0.0, 3, int64(time.Second), "log", int64(math.MinInt64),
 		[]byte{0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0})
 	f.Fuzz(func(t *testing.T, alg uint8, rate float64, limit int, window int64, key string, start int64, steps []byte) {

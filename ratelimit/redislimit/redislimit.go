@@ -267,8 +267,8 @@ func (c *core[P]) allowN(key string, n int, now time.Time,
 }
 
 func checkLimit(what string, n int) error {
-	if n < 1 || n > ratelimit.MaxLimit {
-		return fmt.Errorf("redislimit: %w: %s %d not in [1, %d]", ratelimit.ErrInvalidLimit, what, n, ratelimit.MaxLimit)
+	if n < 1 || int64(n) > ratelimit.MaxLimit {
+		return fmt.Errorf("redislimit: %w: %s %d not in [1, %d]", ratelimit.ErrInvalidLimit, what, n, int64(ratelimit.MaxLimit))
 	}
 	return nil
 }

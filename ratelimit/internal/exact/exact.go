@@ -157,13 +157,36 @@ func FirstTrue(lo, est int64, p func(int64) bool) int64 {
 // the same order so that it rounds the same. An instant before last counts
 // as last.
 func Refill(tokens float64, last, t int64, rate float64, burst int) float64 {
+	// The usual case on a busy key, 0 <= t−last < 1s (the subtraction
+	// wraps otherwise), skips the general elapsed: below a second
+	// Duration.Seconds is float64(0) + float64(ns)/1e9, which is
+	// float64(ns)/1e9 to the bit. This path is small enough for the
+	// compiler to inline.
+	var secs float64
+	if e := t - last; last != math.MinInt64 && uint64(e) < uint64(time.Second) {
+		secs = float64(e) / 1e9
+	} else {
+		secs = elapsedSeconds(last, t)
+	}
+	tokens += secs * rate
+	// x/time/rate's clamp; unlike min it need not order NaNs and zeros,
+	// which cannot occur here.
+	if b := float64(burst); tokens > b {
+		tokens = b
+	}
+	return tokens
+}
+
+// elapsedSeconds is x/time/rate's elapsed time from last to t in seconds:
+// none when t is before last, and nearly 300 years (MaxInt64 ns) since
+// never (last math.MinInt64).
+func elapsedSeconds(last, t int64) float64 {
 	last = min(last, t)
 	var elapsed time.Duration = math.MaxInt64
 	if last != math.MinInt64 {
 		elapsed = time.Duration(SubSat(t, last))
 	}
-	tokens += elapsed.Seconds() * rate
-	return min(tokens, float64(burst))
+	return elapsed.Seconds()
 }
 
 // Wait is x/time/rate's durationFromTokens(-tokens) for a bucket left

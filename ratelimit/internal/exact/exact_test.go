@@ -91,3 +91,32 @@ func TestRetry(t *testing.T) {
 		}
 	}
 }
+
+// TestRefillSeconds checks Refill's sub-second shortcut against
+// time.Duration.Seconds, which x/time/rate uses, bit for bit, on elapsed
+// times around the shortcut's bound and at random.
+func TestRefillSeconds(t *testing.T) {
+	ref := func(tokens float64, last, t int64, rate float64, burst int) float64 {
+		last = min(last, t)
+		var elapsed time.Duration = math.MaxInt64
+		if last != math.MinInt64 {
+			elapsed = time.Duration(SubSat(t, last))
+		}
+		return min(tokens+elapsed.Seconds()*rate, float64(burst))
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	elapsed := []int64{0, 1, 2, 999_999_999, 1e9, 1e9 + 1, 3e9 - 1, math.MaxInt64}
+	for range 20_000 {
+		elapsed = append(elapsed, rng.Int64N(2e9), rng.Int64N(1<<uint(rng.IntN(63))))
+	}
+	rates := []float64{1e-9, 0.001, 1, 3, 277_777.77777777775, 1e9}
+	for _, e := range elapsed {
+		rate := rates[rng.IntN(len(rates))]
+		tokens := rng.Float64()*20 - 10
+		const now = 1_700_000_000_000_000_000
+		want := ref(tokens, now-e, now, rate, 10)
+		got := Refill(tokens, now-e, now, rate, 10)
+		require.Equal(t, math.Float64bits(want), math.Float64bits(got), "elapsed %d rate %v tokens %v", e, rate, tokens)
+	}
+	require.Equal(t, ref(0, math.MinInt64, 5, 1, 3), Refill(0, math.MinInt64, 5, 1, 3))
+}
