@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -28,7 +29,7 @@ func TestNewRingSize(t *testing.T) {
 		{size: 6, wantErr: true},
 		{size: 1024},
 		{size: 1000, wantErr: true},
-		{size: MaxRingSize * 2, wantErr: true},
+		{size: int(min(MaxRingSize*2, math.MaxInt)), wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(strconv.Itoa(tt.size), func(t *testing.T) {

@@ -42,7 +42,7 @@ func TestHistogram(t *testing.T) {
 	}
 	h.Record(-5)
 	h.Record(1 << 62)
-	require.EqualValues(t, 1<<62, h.Quantile(1))
+	require.EqualValues(t, int64(1)<<62, h.Quantile(1))
 }
 
 func TestReplay(t *testing.T) {

@@ -55,7 +55,7 @@ func (c Config) withDefaults() (Config, error) {
 	switch {
 	case len(c.Symbols) == 0 || len(c.Symbols) > maxSymbols:
 		return c, fmt.Errorf("%w: %d symbols (want 1..%d)", ErrConfig, len(c.Symbols), maxSymbols)
-	case c.Accounts < 1 || c.Accounts > maxAccounts:
+	case c.Accounts < 1 || int64(c.Accounts) > maxAccounts:
 		return c, fmt.Errorf("%w: %d accounts", ErrConfig, c.Accounts)
 	case c.InitialCash < 0 || c.InitialShares < 0:
 		return c, fmt.Errorf("%w: negative genesis balance", ErrConfig)

@@ -167,7 +167,7 @@ func (s *Server) normalize(req OrderRequest, acct uint64) (Command, error) {
 	switch strings.ToLower(req.OrderType) {
 	case "limit", "":
 		if req.Price < 1 || req.Price > maxPrice {
-			return c, fmt.Errorf("price must be 1..%d cents", maxPrice)
+			return c, fmt.Errorf("price must be 1..%d cents", int64(maxPrice))
 		}
 		c.Price = req.Price
 	case "market":
