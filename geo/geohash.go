@@ -179,7 +179,7 @@ func geohashCover(dst []cellRef, r *region, maxCells int) ([]cellRef, int) {
 			j0 = int(math.Floor((r.lngLo + 180) / w))
 			cols = min(int(math.Floor((r.lngHi+180)/w))-j0+1, nLng)
 		}
-		if (i1-i0+1)*cols > maxCells {
+		if int64(i1-i0+1)*int64(cols) > int64(maxCells) { // int64: the product overflows a 32-bit int
 			continue
 		}
 		for i := i0; i <= i1; i++ {
