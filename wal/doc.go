@@ -102,10 +102,10 @@
 // configurations is the checksum (about 15-17 ns per 100 bytes) and the
 // lock. bench/wal measures both against tidwall/wal, which keeps segments
 // in memory and checks nothing on Read: for 100-byte records in batches of
-// 10, random Read at 1k / 1M records took 93 / 439 ns verified (120 / 504
-// before the dense index) and 37 / 281 ns from the read cache (68 / 377
-// before), tidwall/wal 71 / 377 ns in the same runs (medians of 3 on a
-// shared 2-core machine).
+// 10, random Read at 1k / 1M records took 56 / 472 ns verified and
+// 34 / 319 ns from the read cache, tidwall/wal 40 / 389 ns in the same runs
+// (medians of 3 on an idle 2-core VM; before the dense index, on a shared
+// machine, 120 / 504 and 68 / 377 ns against tidwall's 71 / 377).
 //
 // # Memory
 //
