@@ -1,6 +1,10 @@
 package leaderboard
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/sysblocks/sysblocks/internal/hugepage"
+)
 
 // This file holds every use of unsafe in the package, but for prefetch
 // itself (prefetch_amd64.s and its portable stand-in, prefetch_other.go).
@@ -17,27 +21,18 @@ func sizeOf[T any]() int {
 	return int(unsafe.Sizeof(z))
 }
 
-// hugePage is the size of an x86-64 / arm64 transparent huge page.
-const hugePage = 2 << 20
-
 // hugeMin is the allocation size from which hugeSlice asks for huge pages.
-const hugeMin = 4 * hugePage
+const hugeMin = 4 * hugepage.Size
 
 // hugeSlice returns a zeroed []T of length n. When it spans at least hugeMin
-// bytes it asks the kernel to back its 2 MiB-aligned interior with
-// transparent huge pages (see adviseHuge): a big board's random accesses
-// then miss the TLB far less, which matters most in a VM, where a TLB miss
-// walks two page tables. The slice is ordinary Go memory, freed by the
-// garbage collector like any other; the advice only changes how the kernel
-// backs it. T must hold no pointers.
+// bytes it asks for transparent huge pages behind it (see hugepage.Advise):
+// a big board's random accesses then miss the TLB far less. The slice is
+// ordinary Go memory, freed by the garbage collector like any other.
+// T must hold no pointers.
 func hugeSlice[T any](n int) []T {
 	s := make([]T, n)
-	if bytes := n * sizeOf[T](); bytes >= hugeMin {
-		p := unsafe.Pointer(unsafe.SliceData(s))
-		base := uintptr(p)
-		lo := (base+hugePage-1)&^(hugePage-1) - base
-		hi := (base+uintptr(bytes))&^(hugePage-1) - base
-		adviseHuge(unsafe.Slice((*byte)(p), bytes)[lo:hi])
+	if n*sizeOf[T]() >= hugeMin {
+		hugepage.Advise(s)
 	}
 	return s
 }

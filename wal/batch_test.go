@@ -159,7 +159,8 @@ func TestBatchFrameLayout(t *testing.T) {
 		require.Zero(t, r.frame)
 		data := f[r.data : r.data+r.size]
 		require.Equal(t, want, data)
-		require.Equal(t, binary.LittleEndian.Uint32(f[r.crc:]), batchRecordCRC(&d.frames[0], r, data), "crc %d", i)
+		require.Equal(t, binary.LittleEndian.Uint32(f[frameHeaderSize+16+4*i:]), r.sum, "crc %d", i)
+		require.Equal(t, r.sum, batchRecordCRC(&d.frames[0], r, data), "crc %d", i)
 		got, tm, ok := verifyRecord(f, r, &d.frames[0], 7+uint64(i))
 		require.True(t, ok)
 		require.Equal(t, want, got)

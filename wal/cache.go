@@ -91,8 +91,8 @@ func (l *Log) readCached(dst []byte, offset uint64) (data []byte, t int64, ok bo
 			return nil, 0, false
 		}
 		switch {
-		case r.frame == single && r.crc+frameHeaderSize == r.data:
-			t = int64(binary.LittleEndian.Uint64(cs.mem[r.crc+16:]))
+		case r.frame == single && r.data >= frameHeaderSize:
+			t = int64(binary.LittleEndian.Uint64(cs.mem[r.head()+16:]))
 		case uint64(r.frame) < uint64(len(cs.frames)):
 			t = cs.frames[r.frame].time
 		default:

@@ -4,17 +4,22 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"slices"
+
+	"github.com/sysblocks/sysblocks/internal/hugepage"
 )
 
-// recPos locates one record for Read: where its data lies and where the
-// checksum that covers it lies, so that the loads of both (and of its
-// frame's entry) do not wait for each other or for the frame header.
+// recPos locates one record for Read and holds the checksum that covers
+// it, copied from the file when the entry was built: a Read then loads the
+// index entry and the data, and nothing else from the segment.
 type recPos struct {
 	data  uint32 // file position of the record's data
 	size  uint32 // data length
-	crc   uint32 // file position of the checksum covering it: the frame (single record), crcs[k] (batch)
+	sum   uint32 // the frame's crc (single record) or its crcs entry (batch)
 	frame uint32 // index of its batch frame in denseIndex.frames, or single
 }
+
+// head returns the file position of single record r's frame header.
+func (r recPos) head() uint32 { return r.data - frameHeaderSize }
 
 // single is recPos.frame of a record framed alone: its frame header lies
 // right before its data, and one checksum covers both.
@@ -44,16 +49,17 @@ type denseIndex struct {
 }
 
 // add appends the frame at file position pos with header h; f holds at
-// least its header and, for a batch, its ends table. It reports false, and
-// changes nothing, when the ends table is not a valid layout of the frame.
+// least its header and, for a batch, its ends and crcs tables. It reports
+// false, and changes nothing, when the tables are not a valid layout of the
+// frame.
 func (d *denseIndex) add(pos int64, h frameHeader, f []byte) bool {
 	d.grow(int(h.count))
 	if h.count == 1 {
-		d.recs = append(d.recs, recPos{data: uint32(pos) + frameHeaderSize, size: h.length, crc: uint32(pos), frame: single})
+		d.recs = append(d.recs, recPos{data: uint32(pos) + frameHeaderSize, size: h.length, sum: h.crc, frame: single})
 		return true
 	}
 	tab := frameHeaderSize + 4*(int64(h.count)+1)
-	if int64(len(f)) < tab || int64(h.length) < h.tableSize() {
+	if int64(len(f)) < tab+4*int64(h.count) || int64(h.length) < h.tableSize() {
 		return false
 	}
 	fr := frameInfo{time: h.time, pos: uint32(pos), count: h.count, hc: crc32.Checksum(f[4:frameHeaderSize], castagnoli)}
@@ -61,7 +67,7 @@ func (d *denseIndex) add(pos int64, h frameHeader, f []byte) bool {
 	ends := f[frameHeaderSize:tab]
 	dsize := uint32(int64(h.length) - h.tableSize())
 	fr.dstart = uint32(pos + frameHeaderSize + h.tableSize())
-	crcs := uint32(pos + tab)
+	crcs := f[tab:]
 	n := len(d.recs)
 	start := binary.LittleEndian.Uint32(ends)
 	if start != 0 {
@@ -73,7 +79,7 @@ func (d *denseIndex) add(pos int64, h frameHeader, f []byte) bool {
 			d.recs = d.recs[:n]
 			return false
 		}
-		d.recs = append(d.recs, recPos{data: fr.dstart + start, size: end - start, crc: crcs + 4*k, frame: fi})
+		d.recs = append(d.recs, recPos{data: fr.dstart + start, size: end - start, sum: binary.LittleEndian.Uint32(crcs[4*k:]), frame: fi})
 		start = end
 	}
 	if start != dsize {
@@ -91,6 +97,7 @@ func (d *denseIndex) add(pos int64, h frameHeader, f []byte) bool {
 func (d *denseIndex) grow(count int) {
 	if cap(d.recs)-len(d.recs) < count {
 		d.recs = slices.Grow(d.recs, max(count, len(d.recs)))
+		hugepage.Advise(d.recs)
 		populateTail(d.recs)
 	}
 	if count > 1 && len(d.frames) == cap(d.frames) {
@@ -104,6 +111,7 @@ func (d *denseIndex) grow(count int) {
 func (d *denseIndex) reserve(recs, frames int) {
 	d.recs = make([]recPos, 0, recs)
 	d.frames = make([]frameInfo, 0, frames)
+	hugepage.Advise(d.recs)
 	populateTail(d.recs)
 	populateTail(d.frames)
 }
@@ -136,7 +144,7 @@ func (d *denseIndex) trim(n int) {
 // record's from its header, a batch record's from its frame entry.
 func (d *denseIndex) time(b []byte, r recPos) int64 {
 	if r.frame == single {
-		return int64(binary.LittleEndian.Uint64(b[r.crc+16:]))
+		return int64(binary.LittleEndian.Uint64(b[r.head()+16:]))
 	}
 	return d.frames[r.frame].time
 }
@@ -150,7 +158,7 @@ func framePos(r recPos, fr *frameInfo) int64 {
 	if r.frame != single && fr != nil {
 		return int64(fr.pos)
 	}
-	return int64(r.crc)
+	return int64(r.head())
 }
 
 // frame returns the frame entry of batch record r, or nil for a single
@@ -165,29 +173,29 @@ func (d *denseIndex) frame(r recPos) *frameInfo {
 // verifyRecord returns the data and time of the record at offset off
 // described by r (and, for a batch record, its frame fr), whose bytes lie
 // at their file positions in b, after checking the checksum FORMAT.md
-// defines for it: for a single record the frame crc over its header fields
-// and data, all read from b; for a batch record its crcs entry over the
-// header fields (fr.hc), its ends entries (derived from r) and its data.
-// ok is false when b is too short, the record is not the one at off, or
-// the checksum does not match.
+// defines for it against r.sum: for a single record the frame crc over its
+// header fields and data, read from b; for a batch record its crcs entry
+// over the header fields (fr.hc), its ends entries (derived from r) and its
+// data. ok is false when b is too short, the record is not the one at off,
+// or the checksum does not match.
 func verifyRecord(b []byte, r recPos, fr *frameInfo, off uint64) (data []byte, t int64, ok bool) {
 	end := uint64(r.data) + uint64(r.size)
-	if end > uint64(len(b)) || uint64(r.crc) > end {
+	if end > uint64(len(b)) || r.data < frameHeaderSize {
 		return nil, 0, false
 	}
 	data = b[r.data:end]
 	if r.frame == single {
-		f := b[r.crc:end]
-		if len(f) < frameHeaderSize || binary.LittleEndian.Uint64(f[8:]) != off {
+		f := b[r.head():end]
+		if binary.LittleEndian.Uint64(f[8:]) != off {
 			return nil, 0, false
 		}
 		t = int64(binary.LittleEndian.Uint64(f[16:]))
-		return data, t, crc32.Checksum(f[4:], castagnoli) == binary.LittleEndian.Uint32(f)
+		return data, t, crc32.Checksum(f[4:], castagnoli) == r.sum
 	}
-	if fr == nil || uint64(r.crc)+4 > end {
+	if fr == nil {
 		return nil, 0, false
 	}
-	return data, fr.time, batchRecordCRC(fr, r, data) == binary.LittleEndian.Uint32(b[r.crc:])
+	return data, fr.time, batchRecordCRC(fr, r, data) == r.sum
 }
 
 // batchRecordCRC returns the crcs entry FORMAT.md defines for batch record

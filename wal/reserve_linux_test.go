@@ -63,8 +63,8 @@ func TestPopulateTail(t *testing.T) {
 		require.Equal(t, want, b, "len %d cap %d", c.len, c.cap)
 	}
 	recs := make([]recPos, 10, 100000)
-	recs[9] = recPos{data: 1, size: 2, crc: 3, frame: 4}
+	recs[9] = recPos{data: 1, size: 2, sum: 3, frame: 4}
 	populateTail(recs)
-	require.Equal(t, recPos{data: 1, size: 2, crc: 3, frame: 4}, recs[9])
+	require.Equal(t, recPos{data: 1, size: 2, sum: 3, frame: 4}, recs[9])
 	require.Equal(t, recPos{}, recs[:cap(recs)][99999])
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync/atomic"
+
+	"github.com/sysblocks/sysblocks/internal/hugepage"
 )
 
 // Segment file header (see FORMAT.md):
@@ -110,6 +112,7 @@ func (l *Log) mapActive(s *segment) {
 		// Appends fill it up to the segment size; it is never
 		// reallocated, since published cache views point into it.
 		mem := make([]byte, size, max(l.opts.SegmentSize, size))
+		hugepage.Advise(mem)
 		if _, err := s.f.ReadAt(mem, 0); err == nil {
 			s.mem = mem
 		}
@@ -212,7 +215,7 @@ func densePositions(f io.ReaderAt, size int64, base, next uint64) (denseIndex, b
 		}
 		need := int64(frameHeaderSize)
 		if h.count > 1 {
-			need += 4 * (int64(h.count) + 1)
+			need += 4*(int64(h.count)+1) + 4*int64(h.count) // ends and crcs
 		}
 		if err := fill(f, &buf, &bufPos, pos, need, size); err != nil {
 			return d, false, err

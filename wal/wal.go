@@ -457,17 +457,18 @@ func (l *Log) ReadInto(dst []byte, offset uint64) (Record, error) {
 }
 
 // preadRecord is verifyRecord for a segment that is not mapped (or a
-// record past its mapping): it reads the record's data into dst[:0] and
-// the bytes its checksum needs with pread. fr is a copy of the batch
+// record past its mapping): it reads the record's data into dst[:0], and a
+// single record's frame header, with pread. fr is a copy of the batch
 // record's frame entry, or nil.
 func (s *segment) preadRecord(dst []byte, r recPos, fr *frameInfo, off uint64) (Record, error) {
 	var hb [frameHeaderSize]byte
-	h := hb[:4] // a batch record's crcs entry
 	if r.frame == single {
-		h = hb[:]
-	}
-	if _, err := s.f.ReadAt(h, int64(r.crc)); err != nil {
-		return Record{}, fmt.Errorf("wal: read: %w", err)
+		if r.data < frameHeaderSize {
+			return Record{}, s.corrupt(off, framePos(r, fr))
+		}
+		if _, err := s.f.ReadAt(hb[:], int64(r.head())); err != nil {
+			return Record{}, fmt.Errorf("wal: read: %w", err)
+		}
 	}
 	if cap(dst) < int(r.size) {
 		dst = make([]byte, r.size)
@@ -488,7 +489,7 @@ func (s *segment) preadRecord(dst []byte, r recPos, fr *frameInfo, off uint64) (
 	default:
 		return Record{}, s.corrupt(off, framePos(r, fr))
 	}
-	if c != binary.LittleEndian.Uint32(hb[:]) {
+	if c != r.sum {
 		return Record{}, s.corrupt(off, framePos(r, fr))
 	}
 	return Record{Offset: off, Time: t, Data: dst}, nil
@@ -539,7 +540,11 @@ func (l *Log) readRef(dst []byte, offset uint64) (Record, error) {
 // bytes when dst is too small.
 func copyInto(dst, data []byte) []byte {
 	if cap(dst) < len(data) {
+		// This form (make, then copy, then return) compiles to one
+		// allocation that is not zeroed first.
 		dst = make([]byte, len(data))
+		copy(dst, data)
+		return dst
 	}
 	dst = dst[:len(data)]
 	copy(dst, data)

@@ -1,6 +1,0 @@
-//go:build !linux
-
-package leaderboard
-
-// adviseHuge is a no-op where MADV_HUGEPAGE does not exist.
-func adviseHuge([]byte) {}
