@@ -248,6 +248,7 @@ func (l *Log) openSegment(base uint64, last bool) (*segment, error) {
 		s.mm = mapFile(f, size)
 	}
 	if last {
+		preallocate(f, l.opts.SegmentSize)
 		l.mapActive(s)
 	}
 	return s, nil

@@ -155,6 +155,16 @@ func (s *segment) remove() error {
 	return nil
 }
 
+// trim truncates the file to the bytes written, dropping the space
+// preallocate added after them, so that a sealed or closed segment ends at
+// its last frame. The caller fsyncs.
+func (s *segment) trim() error {
+	if err := s.f.Truncate(s.size.Load()); err != nil {
+		return fmt.Errorf("wal: trim segment: %w", err)
+	}
+	return nil
+}
+
 // noteFrame records the frame f written at pos in the in-memory indexes.
 func (s *segment) noteFrame(pos int64, f []byte, every int) {
 	h := parseFrameHeader(f)
@@ -331,6 +341,14 @@ func validFrameAfter(f io.ReaderAt, from, size int64, want uint64) (bool, error)
 		if err := fill(f, &buf, &bufPos, p, frameHeaderSize, size); err != nil {
 			return false, err
 		}
+		// A frame's count (header bytes 24-27) is never zero, so no frame
+		// starts more than frameHeaderSize-1 bytes before the end of a run
+		// of zeros: skip such runs (the preallocated space after the last
+		// frame of an active segment) instead of trying every byte.
+		if z := zeroRun(buf[p-bufPos:]); z >= frameHeaderSize {
+			p += int64(z - frameHeaderSize) // then p++
+			continue
+		}
 		h := parseFrameHeader(buf[p-bufPos:])
 		// A frame takes at least frameHeaderSize bytes and a batch record
 		// at least a table entry, so a frame at p cannot start beyond
@@ -352,6 +370,18 @@ func validFrameAfter(f io.ReaderAt, from, size int64, want uint64) (bool, error)
 		}
 	}
 	return false, nil
+}
+
+// zeroRun returns how many bytes at the start of b are zero.
+func zeroRun(b []byte) int {
+	n := 0
+	for len(b) >= 8 && binary.LittleEndian.Uint64(b) == 0 {
+		b, n = b[8:], n+8
+	}
+	for len(b) > 0 && b[0] == 0 {
+		b, n = b[1:], n+1
+	}
+	return n
 }
 
 // syncDir fsyncs a directory so that created, renamed and removed entries

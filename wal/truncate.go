@@ -88,6 +88,7 @@ func (l *Log) TruncateBack(offset uint64) error {
 		l.failed = err
 		return err
 	}
+	preallocate(l.segs[i].f, l.opts.SegmentSize) // it is the active segment now
 	l.next.Store(offset)
 	// cutLocked fsynced the new last segment and the earlier ones were
 	// fsynced when sealed, so everything left is durable and visible.

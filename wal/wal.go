@@ -217,11 +217,16 @@ func (l *Log) rollLocked(now int64) error {
 	act := l.segs[len(l.segs)-1]
 	// A sealed segment is complete on disk, so a later torn write can only
 	// ever affect the last segment.
+	// Trimmed first, so that the fsync also makes its end durable: a
+	// sealed segment must end at its last frame before the next exists.
+	if err := act.trim(); err != nil {
+		l.failed = err
+		return err
+	}
 	if err := syncData(act.f); err != nil {
 		l.failed = fmt.Errorf("wal: fsync: %w", err)
 		return l.failed
 	}
-	trimReserve(act.f)
 	if err := writeIndex(l.dir, act); err != nil {
 		return err
 	}
@@ -631,10 +636,10 @@ func (l *Log) Close() error {
 	err := l.failed
 	if err == nil {
 		act := l.segs[len(l.segs)-1]
-		if serr := act.f.Sync(); serr != nil {
+		err = act.trim()
+		if serr := act.f.Sync(); serr != nil && err == nil {
 			err = fmt.Errorf("wal: close: %w", serr)
 		}
-		trimReserve(act.f)
 	}
 	for _, s := range l.segs {
 		s.release()

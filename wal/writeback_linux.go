@@ -23,23 +23,19 @@ func syncData(f *os.File) error {
 	}
 }
 
-// preallocate reserves disk blocks for the first size bytes of f without
-// changing its size (FALLOC_FL_KEEP_SIZE), so that appends write into
-// allocated blocks instead of allocating on every page; the file size still
-// ends at the last written byte, which recovery relies on. A hint: errors
-// (a file system without fallocate) are ignored.
+// preallocate allocates disk blocks for the first size bytes of f and
+// extends it to size (fallocate mode 0: the new blocks read as zeros), so
+// that appends neither allocate blocks page by page nor change the file
+// size. An fdatasync after an append then commits less metadata: measured
+// on ext4, 128-byte appends each followed by fdatasync took 91-95 µs
+// against 125-135 µs with the file growing at every append (with blocks
+// reserved past the end, FALLOC_FL_KEEP_SIZE, as well as without). The
+// zeros after the last frame are a torn tail to Open; segment.trim cuts
+// them when the segment is sealed or the log closed. A hint: errors (a
+// file system without fallocate) are ignored, and the file then grows with
+// each append.
 func preallocate(f *os.File, size int64) {
-	const fallocKeepSize = 1 // FALLOC_FL_KEEP_SIZE from <linux/falloc.h>
-	_ = syscall.Fallocate(int(f.Fd()), fallocKeepSize, 0, size)
-}
-
-// trimReserve frees the blocks preallocate reserved past the end of f (a
-// truncation to its own size), once f will grow no more: a sealed or closed
-// segment occupies only what it holds. A hint: errors are ignored.
-func trimReserve(f *os.File) {
-	if st, err := f.Stat(); err == nil {
-		_ = f.Truncate(st.Size())
-	}
+	_ = syscall.Fallocate(int(f.Fd()), 0, 0, size)
 }
 
 // populateTail asks the kernel to fault in the unused capacity of s at

@@ -8,10 +8,9 @@ import "os"
 // F_FULLFSYNC on darwin).
 func syncData(f *os.File) error { return f.Sync() }
 
-// preallocate and trimReserve are no-ops where fallocate(2) does not exist.
+// preallocate is a no-op where fallocate(2) does not exist: the file
+// grows with each append.
 func preallocate(*os.File, int64) {}
-
-func trimReserve(*os.File) {}
 
 // populateTail is a no-op where madvise(MADV_POPULATE_WRITE) does not
 // exist: appends fault the pages in one at a time.
