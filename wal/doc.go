@@ -124,8 +124,12 @@
 // tables are sized like the previous segment's and grow by doubling; on
 // Linux their spare room is faulted in at once (MADV_POPULATE_WRITE), which
 // costs less than a page fault every 4 KiB of entries, and backed by
-// transparent huge pages where the kernel allows (MADV_HUGEPAGE, as is the
-// read cache's copy), so random reads over a large log miss the TLB less. The
+// transparent huge pages where the kernel allows (MADV_HUGEPAGE), so random
+// reads over a large log miss the TLB less: random reads from the read
+// cache at 1M records went from 276-309 to 216-230 ns (together with a
+// copy that is no longer zeroed first). The read cache's copy is left on
+// ordinary pages: faulting in 2 MiB pages made batched appends with
+// ReadCache 15-26 µs instead of 13-14 µs, for no clear gain on reads. The
 // on-disk index stays sparse. Options.ReadCache = n adds up to n+1 x
 // SegmentSize bytes: the active segment's copy is allocated at its full
 // capacity when the segment starts, so appends never reallocate it; an

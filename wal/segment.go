@@ -8,8 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync/atomic"
-
-	"github.com/sysblocks/sysblocks/internal/hugepage"
 )
 
 // Segment file header (see FORMAT.md):
@@ -112,7 +110,6 @@ func (l *Log) mapActive(s *segment) {
 		// Appends fill it up to the segment size; it is never
 		// reallocated, since published cache views point into it.
 		mem := make([]byte, size, max(l.opts.SegmentSize, size))
-		hugepage.Advise(mem)
 		if _, err := s.f.ReadAt(mem, 0); err == nil {
 			s.mem = mem
 		}
