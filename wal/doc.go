@@ -110,10 +110,11 @@
 // configurations is the checksum (about 15-17 ns per 100 bytes) and the
 // lock. bench/wal measures both against tidwall/wal, which keeps segments
 // in memory and checks nothing on Read: for 100-byte records in batches of
-// 10, random Read at 1k / 1M records took 56 / 472 ns verified and
-// 34 / 319 ns from the read cache, tidwall/wal 40 / 389 ns in the same runs
-// (medians of 3 on an idle 2-core VM; before the dense index, on a shared
-// machine, 120 / 504 and 68 / 377 ns against tidwall's 71 / 377).
+// 10, random Read at 1k / 1M records took 63 / 428 ns verified and
+// 34 / 252 ns from the read cache, tidwall/wal 47 / 376 ns in the same runs
+// (medians of 3 on an idle 2-core VM, 2026-11-24; before the dense index,
+// on a shared machine, 120 / 504 and 68 / 377 ns against tidwall's
+// 71 / 377).
 //
 // # Memory
 //
@@ -125,11 +126,13 @@
 // Linux their spare room is faulted in at once (MADV_POPULATE_WRITE), which
 // costs less than a page fault every 4 KiB of entries, and backed by
 // transparent huge pages where the kernel allows (MADV_HUGEPAGE), so random
-// reads over a large log miss the TLB less: random reads from the read
-// cache at 1M records went from 276-309 to 216-230 ns (together with a
-// copy that is no longer zeroed first). The read cache's copy is left on
-// ordinary pages: faulting in 2 MiB pages made batched appends with
-// ReadCache 15-26 µs instead of 13-14 µs, for no clear gain on reads. The
+// reads over a large log miss the TLB less: together with a copy that is
+// no longer zeroed first, random reads at 1M records went from 428-484 to
+// 389-457 ns verified and from 264-345 to 246-303 ns from the read cache
+// (bench/wal, three alternating runs of each build). The read cache's
+// copy is left on ordinary pages: faulting in 2 MiB pages made batched
+// appends with ReadCache 15-26 µs instead of 13-14 µs, for no clear gain
+// on reads. The
 // on-disk index stays sparse. Options.ReadCache = n adds up to n+1 x
 // SegmentSize bytes: the active segment's copy is allocated at its full
 // capacity when the segment starts, so appends never reallocate it; an
