@@ -215,10 +215,9 @@ func (l *Log) publishLocked(v uint64) {
 // rollLocked seals the active segment and starts a new one.
 func (l *Log) rollLocked(now int64) error {
 	act := l.segs[len(l.segs)-1]
-	// A sealed segment is complete on disk, so a later torn write can only
-	// ever affect the last segment.
-	// Trimmed first, so that the fsync also makes its end durable: a
-	// sealed segment must end at its last frame before the next exists.
+	// A sealed segment is complete on disk and ends at its last frame, so a
+	// later torn write can only ever affect the last segment. It is trimmed
+	// before the fsync, which then makes its end durable too.
 	if err := act.trim(); err != nil {
 		l.failed = err
 		return err
